@@ -81,6 +81,8 @@ export interface CvmState {
   actualPassword(instanceId: string, user?: string): string | undefined;
   addInstance(seed: InstanceSeed): InstanceRecord;
   removeInstance(instanceId: string): void;
+  /** Sets fields directly (a test arranging an exotic state); no operation is recorded. */
+  update(instanceId: string, patch: Partial<Omit<InstanceRecord, 'InstanceId' | 'passwords'>>): void;
   /**
    * Someone else acts on the instance between discovery and reset: the state changes and
    * `LatestOperation*` is overwritten exactly as the real API does (facts §1.2 "Gotcha").
