@@ -119,7 +119,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     now: () => clock.now(),
   };
   const cvm = createCvm({ clock, random, faults: () => state.faults, resetTiming, fleet });
-  const ssm = createSsm({ clock, limits: { ...DEFAULT_SSM_LIMITS, ...options.ssmLimits } });
+  const ssm = createSsm({ clock, limits: { ...DEFAULT_SSM_LIMITS, ...options.ssmLimits }, random: createRandom((options.seed ?? 1) + 1) });
   Object.assign(state, { cvm: cvm.state, ssm: ssm.state });
 
   let limiter: RateLimiter | undefined;

@@ -54,21 +54,35 @@ interface Decoded {
   secretId: string;
 }
 
+/**
+ * Reads the whole body. An oversized one is drained without being kept (up to a hard cap, after
+ * which the connection is cut) so that the client still receives the
+ * `RequestSizeLimitExceeded` envelope instead of a reset connection.
+ */
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new ApiError('RequestSizeLimitExceeded', 'The request body is too large.'));
+      if (size > MAX_BODY_BYTES * 4) {
         req.destroy();
         return;
       }
-      chunks.push(chunk);
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => {
+      if (size > MAX_BODY_BYTES) {
+        reject(new ApiError('RequestSizeLimitExceeded', 'The request body is too large.'));
+      } else {
+        resolve(Buffer.concat(chunks));
+      }
+    });
     req.on('error', reject);
+    req.on('close', () => {
+      // The client gave up (or was cut off above): nothing to answer.
+      if (!req.complete) reject(new DropConnection());
+    });
   });
 }
 
@@ -91,16 +105,22 @@ function formParams(text: string): Record<string, string> {
   return out;
 }
 
-function decode(
-  req: IncomingMessage,
-  body: Buffer,
-  credentials: readonly Credential[],
-): Decoded {
+function decode(req: IncomingMessage, body: Buffer, credentials: readonly Credential[]): Decoded {
   const method = req.method ?? '';
   if (method !== 'GET' && method !== 'POST') {
     throw new ApiError('UnsupportedProtocol', 'Only GET and POST requests are supported.');
   }
-  const url = new URL(req.url ?? '/', 'http://emulator');
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://emulator');
+  } catch {
+    throw new ApiError('InvalidParameter', 'The request URL is malformed.');
+  }
+  // The query exactly as sent: `url.search` re-encodes characters such as `'`, which Node's
+  // querystring (and so the SDK's GET form) leaves bare and signs bare.
+  const rawUrl = req.url ?? '/';
+  const queryStart = rawUrl.indexOf('?');
+  const rawQuery = queryStart < 0 ? '' : rawUrl.slice(queryStart + 1);
   const headers = lowerHeaders(req);
   const contentType = (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   const nowSeconds = Math.floor(Date.now() / 1000);
@@ -108,14 +128,14 @@ function decode(
 
   if (authorization.startsWith('TC3-HMAC-SHA256')) {
     const secretId = verifyTc3(
-      { method, path: url.pathname, query: url.search.slice(1), headers, body },
+      { method, path: url.pathname, query: rawQuery, headers, body },
       credentials,
       nowSeconds,
     );
     let raw: unknown;
     let encoding: Encoding = 'json';
     if (method === 'GET') {
-      raw = unflatten(formParams(url.search.slice(1)));
+      raw = unflatten(formParams(rawQuery));
       encoding = 'query';
     } else if (contentType === 'application/x-www-form-urlencoded') {
       raw = unflatten(formParams(body.toString('utf8')));
@@ -139,11 +159,18 @@ function decode(
   }
 
   // Legacy form (the seed's `https://cvm.tencentcloudapi.com/?Action=…&InstanceIds.0=…`).
-  const params = method === 'GET' ? formParams(url.search.slice(1)) : formParams(body.toString('utf8'));
+  const params = method === 'GET' ? formParams(rawQuery) : formParams(body.toString('utf8'));
   if (!params.Signature && authorization === '') {
     throw new ApiError('AuthFailure.InvalidAuthorization', 'The request is not signed.');
   }
-  const secretId = verifyLegacy(method, headers.host ?? '', url.pathname, params, credentials, nowSeconds);
+  const secretId = verifyLegacy(
+    method,
+    headers.host ?? '',
+    url.pathname,
+    params,
+    credentials,
+    nowSeconds,
+  );
   const own: Record<string, string> = {};
   for (const [key, value] of Object.entries(params)) {
     if (!LEGACY_COMMON.has(key)) own[key] = value;
@@ -158,17 +185,35 @@ function decode(
   };
 }
 
-function route(services: readonly ServiceDef[], action: string, version: string): [ServiceDef, ActionDef] {
-  if (action === '') throw new ApiError('MissingParameter', 'The request is missing `X-TC-Action`.');
-  if (version === '') throw new ApiError('MissingParameter', 'The request is missing `X-TC-Version`.');
+function route(
+  services: readonly ServiceDef[],
+  action: string,
+  version: string,
+): [ServiceDef, ActionDef] {
+  if (action === '')
+    throw new ApiError('MissingParameter', 'The request is missing `X-TC-Action`.');
+  if (version === '')
+    throw new ApiError('MissingParameter', 'The request is missing `X-TC-Version`.');
   const service = services.find((s) => s.version === version);
   if (!service) {
     const elsewhere = services.some((s) => Object.hasOwn(s.actions, action));
-    if (elsewhere) throw new ApiError('NoSuchVersion', `The API version \`${version}\` does not exist.`);
+    if (elsewhere)
+      throw new ApiError('NoSuchVersion', `The API version \`${version}\` does not exist.`);
     throw new ApiError('InvalidAction', `The action \`${action}\` does not exist.`);
   }
   if (!Object.hasOwn(service.actions, action)) {
-    throw new ApiError('InvalidAction', `The action \`${action}\` does not exist in ${service.name} ${version}.`);
+    // The real API routes by host first, so `DescribeInstances` sent with SSM's version is a
+    // CVM call with a version CVM does not have.
+    if (services.some((s) => Object.hasOwn(s.actions, action))) {
+      throw new ApiError(
+        'NoSuchVersion',
+        `The API version \`${version}\` does not exist for \`${action}\`.`,
+      );
+    }
+    throw new ApiError(
+      'InvalidAction',
+      `The action \`${action}\` does not exist in ${service.name} ${version}.`,
+    );
   }
   return [service, service.actions[action] as ActionDef];
 }
@@ -176,7 +221,9 @@ function route(services: readonly ServiceDef[], action: string, version: string)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Collects secret values from the parameters so tests can scan output for them. */
-function sinkSecrets(sink: SecretSink, params: Record<string, unknown>): void {
+function sinkSecrets(sink: SecretSink, raw: unknown): void {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return;
+  const params = raw as Record<string, unknown>;
   if (typeof params.Password === 'string') sink.addPassword(params.Password);
   if (typeof params.SecretString === 'string') sink.addSecretString(params.SecretString);
 }
@@ -209,14 +256,20 @@ export function createEmulatorServer(deps: PipelineDeps): Server {
       ({ action, version, region } = decoded);
       const [service, def] = route(deps.services, action, version);
       if (def.regional && region === '') {
-        throw new ApiError('MissingParameter', 'The request is missing the region (`X-TC-Region`).');
+        throw new ApiError(
+          'MissingParameter',
+          'The request is missing the region (`X-TC-Region`).',
+        );
       }
       if (region !== '' && !REGION_PATTERN.test(region)) {
         throw new ApiError('UnsupportedRegion', `The region \`${region}\` is not supported.`);
       }
       const limiter = deps.rateLimiter();
       if (limiter && !limiter.take(action, region, decoded.secretId)) {
-        throw new ApiError('RequestLimitExceeded', 'Your current request times exceeds the limit. Please try again later.');
+        throw new ApiError(
+          'RequestLimitExceeded',
+          'Your current request times exceeds the limit. Please try again later.',
+        );
       }
       const [minLatency, maxLatency] = deps.latencyMs();
       const faults = deps.faults();
@@ -235,11 +288,13 @@ export function createEmulatorServer(deps: PipelineDeps): Server {
       if (nth?.fault === 'internal' || deps.random.next() < (faults.errorRate?.[action] ?? 0)) {
         throw new ApiError(service.internalErrorCode, 'Internal error (injected fault).');
       }
-      if (nth && typeof nth.fault === 'object') throw new ApiError(nth.fault.code, nth.fault.message);
+      if (nth && typeof nth.fault === 'object')
+        throw new ApiError(nth.fault.code, nth.fault.message);
 
+      // Collected before validation: a password in a refused request can leak just the same.
+      sinkSecrets(deps.sink, decoded.raw);
       const params = validateParams(def.params, decoded.raw, decoded.encoding);
       logged = redactParams(params) as Record<string, unknown>;
-      sinkSecrets(deps.sink, params);
       const fields = def.run(params, {
         region,
         requestId,
@@ -256,7 +311,15 @@ export function createEmulatorServer(deps: PipelineDeps): Server {
       answer(successBody(requestId, fields));
     } catch (error) {
       if (error instanceof DropConnection) {
-        deps.record({ at: deps.clock.now(), action, version, region, requestId, params: logged, error: 'DroppedConnection' });
+        deps.record({
+          at: deps.clock.now(),
+          action,
+          version,
+          region,
+          requestId,
+          params: logged,
+          error: 'DroppedConnection',
+        });
         req.socket.destroy();
         return;
       }
@@ -266,9 +329,19 @@ export function createEmulatorServer(deps: PipelineDeps): Server {
           : new ApiError('InternalError', 'The emulator failed to process the request.');
       if (!(error instanceof ApiError)) {
         // An emulator bug must be visible, never silently a success.
-        process.stderr.write(`emulator: unexpected error in ${action || 'request'}: ${String(error)}\n`);
+        process.stderr.write(
+          `emulator: unexpected error in ${action || 'request'}: ${String(error)}\n`,
+        );
       }
-      deps.record({ at: deps.clock.now(), action, version, region, requestId, params: logged, error: apiError.code });
+      deps.record({
+        at: deps.clock.now(),
+        action,
+        version,
+        region,
+        requestId,
+        params: logged,
+        error: apiError.code,
+      });
       answer(errorBody(requestId, apiError.code, apiError.message));
     }
   }
