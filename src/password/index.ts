@@ -1,0 +1,3 @@
+/** CVM password policy (./policy.ts) and the generator that satisfies it (./generate.ts). */
+export * from './generate';
+export * from './policy';
