@@ -69,6 +69,15 @@ export interface InstanceSeed {
   password?: string;
   LatestOperation?: string | null;
   LatestOperationState?: OperationState | null;
+  LatestOperationRequestId?: string | null;
+  LatestOperationErrorMsg?: string | null;
+  /**
+   * The OS of the instance's image when `OsName` is left empty (the instance then reports an
+   * empty OsName and clients must ask DescribeImages). Defaults to `OsName`.
+   */
+  ImageOsName?: string;
+  /** ISO 8601 UTC; defaults to the emulated time the instance is added. */
+  CreatedTime?: string;
 }
 
 /** Test-only inspection and manipulation of the emulated CVM fleet. */
@@ -82,7 +91,10 @@ export interface CvmState {
   addInstance(seed: InstanceSeed): InstanceRecord;
   removeInstance(instanceId: string): void;
   /** Sets fields directly (a test arranging an exotic state); no operation is recorded. */
-  update(instanceId: string, patch: Partial<Omit<InstanceRecord, 'InstanceId' | 'passwords'>>): void;
+  update(
+    instanceId: string,
+    patch: Partial<Omit<InstanceRecord, 'InstanceId' | 'passwords'>>,
+  ): void;
   /**
    * Someone else acts on the instance between discovery and reset: the state changes and
    * `LatestOperation*` is overwritten exactly as the real API does (facts §1.2 "Gotcha").
