@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { ApiLimiter } from './cloud/limiter';
+import { type Clock, type CvmPort, type SsmPort, systemClock } from './cloud/ports';
+import { TencentClients } from './cloud/tencent/clients';
+import { TencentCvm } from './cloud/tencent/cvm';
+import { TencentSsm } from './cloud/tencent/ssm';
+import { type RunConfig, resolveRunConfig, summarizeConfig } from './config';
+import { createLogger, type Logger } from './audit/logger';
+import { Redactor } from './audit/redact';
+import { isInputError } from './errors';
+import { generatePassword } from './password/generate';
+import type { RunReport } from './protocol/report';
+import { runRotation } from './protocol/rotate';
+import type { RunDeps, RunPlan } from './protocol/types';
+import { SecretStore } from './secrets/store';
+
+/** The parts of SCF's context the function reads (SCF has no getRemainingTimeInMillis, facts §6). */
+export interface ScfContext {
+  readonly request_id?: string;
+  readonly function_name?: string;
+  readonly time_limit_in_ms?: number;
+  readonly memory_limit_in_mb?: number;
+  readonly tencentcloud_region?: string;
+}
+
+/** SCF's maximum timeout; used when the context does not say (a local run). */
+const DEFAULT_TIME_LIMIT_MS = 900_000;
+
+/** Seams for tests, the CLI and the benchmark. Production passes none of them. */
+export interface RunOptions {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly clock?: Clock;
+  /** Where log lines go (default stdout, which SCF ships to CLS). */
+  readonly write?: (line: string) => void;
+  /** Wraps the cloud ports, e.g. to simulate the process dying mid-run in crash tests. */
+  readonly wrapPorts?: (ports: { cvm: CvmPort; ssm: SsmPort }) => { cvm: CvmPort; ssm: SsmPort };
+  readonly checkpoint?: RunDeps['checkpoint'];
+  /** The benchmark's naive baseline: one batch at a time. */
+  readonly sequential?: boolean;
+}
+
+/** `20261129T030000Z-1a2b3c4d`: sortable, unique enough, and safe inside a VersionId. */
+export function newRunId(now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return `${stamp}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Runs one rotation for an SCF event. Rejects (with an error naming the problem, and before any
+ * cloud call) on invalid configuration or event; otherwise resolves to the report, whatever
+ * happened to individual instances. Nothing secret ever reaches the log, the report or an error.
+ */
+export async function runFromEvent(event: unknown, context: ScfContext = {}, options: RunOptions = {}): Promise<RunReport> {
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
+  const redactor = new Redactor();
+  const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const bootLog = createLogger({ write, redactor, base: { requestId: context.request_id } });
+
+  let config: RunConfig;
+  try {
+    config = resolveRunConfig(options.env ?? process.env, event);
+  } catch (error) {
+    bootLog.error('run.rejected', { error });
+    throw redactor.sanitizeError(error);
+  }
+  redactor.register(config.credentials.secretKey);
+  if (config.credentials.token) redactor.register(config.credentials.token);
+
+  const runId = newRunId(started);
+  const log = createLogger({ write, redactor, base: { runId, requestId: context.request_id } });
+  const timeLimit = context.time_limit_in_ms ?? DEFAULT_TIME_LIMIT_MS;
+  const plan: RunPlan = {
+    runId,
+    regions: config.regions,
+    tags: config.tags,
+    ...(config.instanceIds ? { instanceIds: config.instanceIds } : {}),
+    excludeTag: config.excludeTag,
+    forceStop: config.forceStop,
+    dryRun: config.dryRun,
+    passwordScope: config.passwordScope,
+    secretPrefix: config.secretPrefix,
+    passwordLength: config.passwordLength,
+    keepVersions: config.keepVersions,
+    maxInstances: config.maxInstances,
+    verifyTimeoutMs: config.verifyTimeoutMs,
+    deadlineAt: started + timeLimit - config.deadlineMarginMs,
+    ...(options.sequential ? { sequential: true } : {}),
+  };
+
+  const clients = new TencentClients({
+    credentials: config.credentials,
+    ...(config.endpoints.cvm ? { cvmEndpoint: config.endpoints.cvm } : {}),
+    ...(config.endpoints.ssm ? { ssmEndpoint: config.endpoints.ssm } : {}),
+  });
+  const limiter = new ApiLimiter(clock);
+  let ports: { cvm: CvmPort; ssm: SsmPort } = {
+    cvm: new TencentCvm(clients, limiter, clock),
+    ssm: new TencentSsm(clients, limiter, clock),
+  };
+  if (options.wrapPorts) ports = options.wrapPorts(ports);
+
+  log.info('run.started', {
+    trigger: config.trigger,
+    ...(config.triggerName ? { triggerName: config.triggerName } : {}),
+    ...(config.reason ? { reason: config.reason } : {}),
+    config: summarizeConfig(config),
+    timeLimitMs: timeLimit,
+  });
+  try {
+    const report = await runRotation(plan, {
+      cvm: ports.cvm,
+      ssm: ports.ssm,
+      store: new SecretStore(ports.ssm, config.kmsKeyId),
+      clock,
+      log,
+      registerSecret: (value) => redactor.register(value),
+      generatePassword,
+      ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
+    });
+    log.info('run.finished', {
+      status: report.status,
+      counts: report.counts,
+      errors: report.errors.length,
+      durationMs: report.durationMs,
+    });
+    return redactor.redact(report) as RunReport;
+  } catch (error) {
+    log.error('run.failed', { error, durationMs: clock.now() - started });
+    throw redactor.sanitizeError(error);
+  } finally {
+    clients.close();
+  }
+}
+
+/** The SCF entry point: `index.main_handler` (facts/serverless-deploy.md §5). */
+export async function main_handler(event: unknown, context: ScfContext): Promise<RunReport> {
+  return runFromEvent(event, context);
+}
+
+export { isInputError };
+export type { Logger };

@@ -1,0 +1,103 @@
+import type { SecretVersion, SsmPort } from '../cloud/ports';
+import { CloudError } from '../errors';
+import { decodeContent, encodeContent, newestFirst, type SecretContent } from './layout';
+
+/** What the rotator knows about one instance's secret before it changes anything. */
+export interface SecretState {
+  readonly name: string;
+  readonly region: string;
+  /** Newest first. */
+  readonly versions: readonly SecretVersion[];
+  /** The newest version's content; undefined when the secret has no version. */
+  readonly newest?: { readonly versionId: string; readonly content: SecretContent | undefined };
+}
+
+const isCode = (error: unknown, code: string): boolean => error instanceof CloudError && error.code === code;
+
+/**
+ * Secret operations the protocol needs, each safe to repeat. A write whose answer was lost is
+ * retried by the adapter and then meets `ResourceInUse.*`; that is checked against what we meant
+ * to write, never assumed.
+ */
+export class SecretStore {
+  constructor(
+    private readonly ssm: SsmPort,
+    private readonly kmsKeyId?: string,
+  ) {}
+
+  async read(region: string, name: string): Promise<SecretState> {
+    let versions: readonly SecretVersion[];
+    try {
+      versions = newestFirst(await this.ssm.listVersions(region, name));
+    } catch (error) {
+      if (isCode(error, 'ResourceNotFound') || isCode(error, 'ResourceNotFound.SecretNotExist')) {
+        return { name, region, versions: [] };
+      }
+      throw error;
+    }
+    const head = versions[0];
+    if (!head) return { name, region, versions };
+    const content = decodeContent(await this.ssm.getValue(region, name, head.versionId));
+    return { name, region, versions, newest: { versionId: head.versionId, content } };
+  }
+
+  async readContent(region: string, name: string, versionId: string): Promise<SecretContent | undefined> {
+    return decodeContent(await this.ssm.getValue(region, name, versionId));
+  }
+
+  /** Writes a new version (creating the secret when needed). Idempotent for the same content. */
+  async put(region: string, name: string, versionId: string, content: SecretContent, exists: boolean): Promise<void> {
+    const value = encodeContent(content);
+    const confirmSame = async () => {
+      const stored = await this.ssm.getValue(region, name, versionId);
+      if (stored !== value) {
+        throw new CloudError(`secret ${name} already has a different version ${versionId}`, {
+          code: 'ResourceInUse.VersionIdExists',
+          action: 'PutSecretValue',
+          region,
+          transient: false,
+        });
+      }
+    };
+    try {
+      if (exists) {
+        await this.ssm.putValue(region, { name, versionId, value });
+      } else {
+        try {
+          await this.ssm.createSecret(region, {
+            name,
+            versionId,
+            value,
+            description: `Administrator password of CVM instance ${content.instanceId} (managed by cvm-password-rotator)`,
+            ...(this.kmsKeyId ? { kmsKeyId: this.kmsKeyId } : {}),
+          });
+        } catch (error) {
+          // Created by a lost answer to our own retried call, or by a concurrent run.
+          if (!isCode(error, 'ResourceInUse.SecretExists')) throw error;
+          await this.ssm.putValue(region, { name, versionId, value });
+        }
+      }
+    } catch (error) {
+      if (isCode(error, 'ResourceInUse.VersionIdExists')) {
+        await confirmSame();
+        return;
+      }
+      throw error;
+    }
+  }
+
+  /** Overwrites a version's content in place (UpdateSecret); used to record progress. */
+  async update(region: string, name: string, versionId: string, content: SecretContent): Promise<void> {
+    await this.ssm.updateValue(region, { name, versionId, value: encodeContent(content) });
+  }
+
+  /** Deletes a version; a version already gone counts as deleted. */
+  async remove(region: string, name: string, versionId: string): Promise<void> {
+    try {
+      await this.ssm.deleteVersion(region, name, versionId);
+    } catch (error) {
+      if (isCode(error, 'ResourceNotFound')) return;
+      throw error;
+    }
+  }
+}
