@@ -7,7 +7,13 @@ import { build } from 'esbuild';
 
 const entries = [
   { in: 'src/index.ts', out: 'dist/index.js', target: 'node16' },
-  { in: 'src/cli/main.ts', out: 'dist/cli.js', target: 'node18', banner: '#!/usr/bin/env node', optional: true },
+  {
+    in: 'src/cli/main.ts',
+    out: 'dist/cli.js',
+    target: 'node18',
+    banner: '#!/usr/bin/env node',
+    optional: true,
+  },
 ];
 
 for (const entry of entries) {
@@ -32,5 +38,7 @@ for (const entry of entries) {
     ...(entry.banner ? { banner: { js: entry.banner } } : {}),
   });
   const bytes = statSync(entry.out).size;
-  console.log(`${entry.out}: ${bytes.toLocaleString('en-US')} bytes (${(bytes / 1024 / 1024).toFixed(2)} MB)`);
+  console.log(
+    `${entry.out}: ${bytes.toLocaleString('en-US')} bytes (${(bytes / 1024 / 1024).toFixed(2)} MB)`,
+  );
 }

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { createLogger, type Logger } from './audit/logger';
+import { Redactor } from './audit/redact';
 import { ApiLimiter } from './cloud/limiter';
 import { type Clock, type CvmPort, type SsmPort, systemClock } from './cloud/ports';
 import { TencentClients } from './cloud/tencent/clients';
 import { TencentCvm } from './cloud/tencent/cvm';
 import { TencentSsm } from './cloud/tencent/ssm';
 import { type RunConfig, resolveRunConfig, summarizeConfig } from './config';
-import { createLogger, type Logger } from './audit/logger';
-import { Redactor } from './audit/redact';
 import { isInputError } from './errors';
 import { generatePassword } from './password/generate';
 import type { RunReport } from './protocol/report';
@@ -41,7 +41,10 @@ export interface RunOptions {
 
 /** `20261129T030000Z-1a2b3c4d`: sortable, unique enough, and safe inside a VersionId. */
 export function newRunId(now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   return `${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
@@ -50,7 +53,11 @@ export function newRunId(now: number): string {
  * cloud call) on invalid configuration or event; otherwise resolves to the report, whatever
  * happened to individual instances. Nothing secret ever reaches the log, the report or an error.
  */
-export async function runFromEvent(event: unknown, context: ScfContext = {}, options: RunOptions = {}): Promise<RunReport> {
+export async function runFromEvent(
+  event: unknown,
+  context: ScfContext = {},
+  options: RunOptions = {},
+): Promise<RunReport> {
   const clock = options.clock ?? systemClock;
   const started = clock.now();
   const redactor = new Redactor();
@@ -138,5 +145,5 @@ export async function main_handler(event: unknown, context: ScfContext): Promise
   return runFromEvent(event, context);
 }
 
-export { isInputError };
 export type { Logger };
+export { isInputError };

@@ -3,6 +3,7 @@
  * Everything else lives in folders named for what they do: config/, discovery/, password/,
  * protocol/, secrets/, audit/, cloud/ (the SDK adapters) and emulator/ (the local cloud).
  */
+
+export type { RunOptions, ScfContext } from './handler';
 export { main_handler, runFromEvent } from './handler';
-export type { ScfContext, RunOptions } from './handler';
-export type { RunReport, InstanceReport } from './protocol/report';
+export type { InstanceReport, RunReport } from './protocol/report';

@@ -3,7 +3,14 @@ import { allReceivedSecrets } from './helpers/world';
 
 // The Tencent Node SDK sends every request through `http_proxy` when it is set and ignores
 // NO_PROXY (facts/tencent-cloud-api.md §5.3), which would carry emulator traffic off 127.0.0.1.
-for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY']) {
+for (const name of [
+  'http_proxy',
+  'HTTP_PROXY',
+  'https_proxy',
+  'HTTPS_PROXY',
+  'all_proxy',
+  'ALL_PROXY',
+]) {
   delete process.env[name];
 }
 
@@ -12,11 +19,20 @@ for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'a
 // password may reach any output, on any path.
 const captured: string[] = [];
 const keep = (chunk: unknown) => {
-  captured.push(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
+  captured.push(
+    typeof chunk === 'string'
+      ? chunk
+      : Buffer.isBuffer(chunk)
+        ? chunk.toString('utf8')
+        : String(chunk),
+  );
 };
 for (const stream of [process.stdout, process.stderr]) {
   const original = stream.write.bind(stream) as (...args: unknown[]) => boolean;
-  (stream as unknown as { write: (...args: unknown[]) => boolean }).write = (chunk: unknown, ...rest: unknown[]) => {
+  (stream as unknown as { write: (...args: unknown[]) => boolean }).write = (
+    chunk: unknown,
+    ...rest: unknown[]
+  ) => {
     keep(chunk);
     return original(chunk, ...rest);
   };
@@ -31,8 +47,12 @@ for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
 
 afterAll(() => {
   const output = captured.join('');
-  const leaked = allReceivedSecrets().filter((secret) => secret.length >= 6 && output.includes(secret));
+  const leaked = allReceivedSecrets().filter(
+    (secret) => secret.length >= 6 && output.includes(secret),
+  );
   if (leaked.length > 0) {
-    throw new Error(`${leaked.length} password(s) or secret string(s) appeared in this test file's output`);
+    throw new Error(
+      `${leaked.length} password(s) or secret string(s) appeared in this test file's output`,
+    );
   }
 });

@@ -41,7 +41,11 @@ export class ApiLimiter {
       const perWindow = Math.max(1, Math.floor(rate / WINDOWS_PER_SECOND));
       // Slow APIs (< 10/s) get a longer window so the rate stays right.
       const interval = ((1000 / rate) * perWindow) / this.clock.scale;
-      queue = new PQueue({ intervalCap: perWindow, interval: Math.max(1, interval), carryoverConcurrencyCount: true });
+      queue = new PQueue({
+        intervalCap: perWindow,
+        interval: Math.max(1, interval),
+        carryoverConcurrencyCount: true,
+      });
       this.queues.set(key, queue);
     }
     return queue.add(fn, { throwOnTimeout: true }) as Promise<T>;

@@ -52,7 +52,12 @@ export interface ResetRequest {
 
 export interface CvmPort {
   /** One page of the instances carrying every tag (`Limit` <= 100). */
-  describeByTags(region: string, tags: readonly TagSelector[], offset: number, limit: number): Promise<InstancePage>;
+  describeByTags(
+    region: string,
+    tags: readonly TagSelector[],
+    offset: number,
+    limit: number,
+  ): Promise<InstancePage>;
   /** The instances among `instanceIds` (<= 100) that exist in `region`. */
   describeByIds(region: string, instanceIds: readonly string[]): Promise<readonly InstanceInfo[]>;
   describeImages(region: string, imageIds: readonly string[]): Promise<readonly ImageInfo[]>;
@@ -80,10 +85,22 @@ export interface SsmPort {
   getValue(region: string, name: string, versionId: string): Promise<string>;
   createSecret(
     region: string,
-    input: { name: string; versionId: string; value: string; description: string; kmsKeyId?: string },
+    input: {
+      name: string;
+      versionId: string;
+      value: string;
+      description: string;
+      kmsKeyId?: string;
+    },
   ): Promise<void>;
-  putValue(region: string, input: { name: string; versionId: string; value: string }): Promise<void>;
-  updateValue(region: string, input: { name: string; versionId: string; value: string }): Promise<void>;
+  putValue(
+    region: string,
+    input: { name: string; versionId: string; value: string },
+  ): Promise<void>;
+  updateValue(
+    region: string,
+    input: { name: string; versionId: string; value: string },
+  ): Promise<void>;
   deleteVersion(region: string, name: string, versionId: string): Promise<void>;
 }
 

@@ -15,7 +15,12 @@ export interface RetryPolicy {
   readonly maxTimeoutMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { retries: 6, throttleRetries: 20, minTimeoutMs: 200, maxTimeoutMs: 8_000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  retries: 6,
+  throttleRetries: 20,
+  minTimeoutMs: 200,
+  maxTimeoutMs: 8_000,
+};
 
 const isThrottling = (error: CloudError) => error.code.startsWith('RequestLimitExceeded');
 

@@ -36,7 +36,8 @@ export async function discoverByIds(
   instanceIds: readonly string[],
 ): Promise<InstanceInfo[]> {
   const chunks: string[][] = [];
-  for (let i = 0; i < instanceIds.length; i += PAGE_SIZE) chunks.push(instanceIds.slice(i, i + PAGE_SIZE));
+  for (let i = 0; i < instanceIds.length; i += PAGE_SIZE)
+    chunks.push(instanceIds.slice(i, i + PAGE_SIZE));
   const pages = await Promise.all(chunks.map((ids) => cvm.describeByIds(region, ids)));
   return pages.flat();
 }
@@ -60,7 +61,10 @@ export async function classifyInstances(
     }
   }
   for (const instance of instances) {
-    out.set(instance.instanceId, classifyOs(instance.osName, platforms.get(instance.imageId) ?? ''));
+    out.set(
+      instance.instanceId,
+      classifyOs(instance.osName, platforms.get(instance.imageId) ?? ''),
+    );
   }
   return out;
 }

@@ -83,12 +83,21 @@ export class RegionRun {
 
   private fail(t: Target, reason: string, fields: Record<string, unknown> = {}): void {
     this.report.set({ ...baseEntry(t), result: 'failed', reason });
-    this.deps.log.error('instance.failed', { instanceId: t.instance.instanceId, region: this.region, reason, ...fields });
+    this.deps.log.error('instance.failed', {
+      instanceId: t.instance.instanceId,
+      region: this.region,
+      reason,
+      ...fields,
+    });
   }
 
   private skip(t: Target, reason: string): void {
     this.report.set({ ...baseEntry(t), result: 'skipped', reason });
-    this.deps.log.info('instance.skipped', { instanceId: t.instance.instanceId, region: this.region, reason });
+    this.deps.log.info('instance.skipped', {
+      instanceId: t.instance.instanceId,
+      region: this.region,
+      reason,
+    });
   }
 
   private rotated(t: Target, versionId: string, recovered: boolean): void {
@@ -137,7 +146,12 @@ export class RegionRun {
         try {
           const decision = await this.judgePending(t, pending);
           if (decision.kind === 'promote') {
-            await this.promote(t, newest.versionId, pending, decision.requestId ?? pending.requestId);
+            await this.promote(
+              t,
+              newest.versionId,
+              pending,
+              decision.requestId ?? pending.requestId,
+            );
             this.rotated(t, newest.versionId, true);
           } else if (decision.kind === 'discard') {
             await this.discard(t, newest.versionId);
@@ -174,7 +188,10 @@ export class RegionRun {
         batches.push(batch);
       }
       batch.targets.push(r.target);
-      batch.versions.set(r.target.instance.instanceId, { versionId: r.versionId, content: r.content });
+      batch.versions.set(r.target.instance.instanceId, {
+        versionId: r.versionId,
+        content: r.content,
+      });
     }
     await this.runBatches(batches);
     return freed;
@@ -204,15 +221,23 @@ export class RegionRun {
       // FAILED keeps the old password (facts §1.2): the pending one was never applied.
       if (outcome?.kind === 'failed') return { kind: 'discard', instance: outcome.instance };
       if (outcome?.kind === 'gone') return { kind: 'unresolved', reason: 'instance-gone' };
-      if (outcome?.kind === 'timeout') return { kind: 'unresolved', reason: 'reset-still-in-progress' };
+      if (outcome?.kind === 'timeout')
+        return { kind: 'unresolved', reason: 'reset-still-in-progress' };
       if (outcome?.kind === 'overwritten') instance = outcome.instance;
     } else {
       // If the instance's latest operation is still the reset that applied the previous
       // (current) version, nothing has happened to it since: the pending one never applied.
       const previous = t.secret?.versions[1];
       if (previous && instance.latestOperationRequestId) {
-        const content = await this.deps.store.readContent(this.region, t.secretName, previous.versionId);
-        if (content?.status === 'current' && content.requestId === instance.latestOperationRequestId) {
+        const content = await this.deps.store.readContent(
+          this.region,
+          t.secretName,
+          previous.versionId,
+        );
+        if (
+          content?.status === 'current' &&
+          content.requestId === instance.latestOperationRequestId
+        ) {
           return { kind: 'discard' };
         }
       }
@@ -220,7 +245,8 @@ export class RegionRun {
     // Unknown whether the pending password applied: make it certain by applying it again.
     if (instance.latestOperationState === 'OPERATING') {
       const settled = await this.watcher.wait(instance.instanceId, undefined, null, this.until());
-      if (settled.kind !== 'success') return { kind: 'unresolved', reason: 'operation-in-progress' };
+      if (settled.kind !== 'success')
+        return { kind: 'unresolved', reason: 'operation-in-progress' };
       instance = settled.instance;
     }
     t.instance = instance;
@@ -264,7 +290,11 @@ export class RegionRun {
   private passwordFor(key: string, t: Target): string {
     let password = this.groupPasswords.get(key);
     if (!password) {
-      password = this.deps.generatePassword({ os: t.os, userName: t.userName, length: this.plan.passwordLength });
+      password = this.deps.generatePassword({
+        os: t.os,
+        userName: t.userName,
+        length: this.plan.passwordLength,
+      });
       this.deps.registerSecret(password);
       this.groupPasswords.set(key, password);
     }
@@ -349,17 +379,25 @@ export class RegionRun {
     const doomed = versions.slice(keep);
     for (const v of doomed) {
       await this.deps.store.remove(this.region, t.secretName, v.versionId);
-      this.deps.log.info('secret.pruned', { secretName: t.secretName, region: this.region, versionId: v.versionId });
+      this.deps.log.info('secret.pruned', {
+        secretName: t.secretName,
+        region: this.region,
+        versionId: v.versionId,
+      });
     }
-    if (doomed.length > 0 && t.secret) t.secret = { ...t.secret, versions: versions.slice(0, keep) };
+    if (doomed.length > 0 && t.secret)
+      t.secret = { ...t.secret, versions: versions.slice(0, keep) };
     if (doomed.length > 0) this.deps.checkpoint?.('pruned', { secretName: t.secretName });
   }
 
   /** Steps 2–4: reset, record the RequestId, verify, then promote or discard per instance. */
   private async resetAndVerify(batch: Batch, attempt: number): Promise<void> {
     const ids = batch.targets.map((t) => t.instance.instanceId);
-    const forceStop = this.plan.forceStop && batch.targets.some((t) => t.instance.state === 'RUNNING');
-    const before = new Map(batch.targets.map((t) => [t.instance.instanceId, t.instance.latestOperationRequestId]));
+    const forceStop =
+      this.plan.forceStop && batch.targets.some((t) => t.instance.state === 'RUNNING');
+    const before = new Map(
+      batch.targets.map((t) => [t.instance.instanceId, t.instance.latestOperationRequestId]),
+    );
     let requestId: string;
     const startedAt = this.deps.clock.now();
     try {
@@ -395,7 +433,11 @@ export class RegionRun {
           await this.deps.store.update(this.region, t.secretName, v.versionId, content);
           batch.versions.set(t.instance.instanceId, { versionId: v.versionId, content });
         } catch (error) {
-          this.deps.log.warn('secret.record.failed', { secretName: t.secretName, region: this.region, error });
+          this.deps.log.warn('secret.record.failed', {
+            secretName: t.secretName,
+            region: this.region,
+            error,
+          });
         }
       }),
     );
@@ -406,7 +448,12 @@ export class RegionRun {
         const id = t.instance.instanceId;
         const v = batch.versions.get(id);
         if (!v) return;
-        const outcome = await this.watcher.wait(id, requestId, before.get(id) ?? null, this.until());
+        const outcome = await this.watcher.wait(
+          id,
+          requestId,
+          before.get(id) ?? null,
+          this.until(),
+        );
         this.deps.checkpoint?.('verified', { instanceId: id, outcome: outcome.kind });
         await this.finish(t, batch, v, outcome, requestId, startedAt);
       }),
@@ -436,23 +483,37 @@ export class RegionRun {
         // Unknown whether it applied (or a re-apply failed): keep the pending version, which the
         // next run reconciles; the previous version stays too, so the actual one is stored.
         const why = outcome.kind === 'failed' ? `reset-failed: ${outcome.message}` : outcome.kind;
-        this.fail(t, `unverified (${why}); pending version kept for the next run`, { requestId, versionId: v.versionId });
+        this.fail(t, `unverified (${why}); pending version kept for the next run`, {
+          requestId,
+          versionId: v.versionId,
+        });
       }
     } catch (error) {
       if (outcome.kind === 'success') {
         // The password is applied and stored as the newest version (status `applying`, with the
         // RequestId), so the contract holds; the next run sees the SUCCESS and marks it current.
-        this.deps.log.warn('secret.promote.failed', { secretName: t.secretName, region: this.region, error });
+        this.deps.log.warn('secret.promote.failed', {
+          secretName: t.secretName,
+          region: this.region,
+          error,
+        });
         this.rotated(t, v.versionId, batch.reapply);
         const entry = this.report.get(t.instance.instanceId);
         if (entry) entry.reason = `promote-deferred: ${describe(error)}`;
       } else {
-        this.fail(t, `discard-failed: ${describe(error)}; pending version kept for the next run`, { error });
+        this.fail(t, `discard-failed: ${describe(error)}; pending version kept for the next run`, {
+          error,
+        });
       }
     }
   }
 
-  private async promote(t: Target, versionId: string, content: SecretContent, requestId: string | undefined): Promise<void> {
+  private async promote(
+    t: Target,
+    versionId: string,
+    content: SecretContent,
+    requestId: string | undefined,
+  ): Promise<void> {
     const current: SecretContent = {
       ...content,
       status: 'current',
@@ -466,16 +527,29 @@ export class RegionRun {
   private async discard(t: Target, versionId: string): Promise<void> {
     await this.deps.store.remove(this.region, t.secretName, versionId);
     if (t.secret) {
-      t.secret = { ...t.secret, versions: t.secret.versions.filter((v) => v.versionId !== versionId) };
+      t.secret = {
+        ...t.secret,
+        versions: t.secret.versions.filter((v) => v.versionId !== versionId),
+      };
     }
-    this.deps.log.info('secret.version.discarded', { secretName: t.secretName, region: this.region, versionId });
+    this.deps.log.info('secret.version.discarded', {
+      secretName: t.secretName,
+      region: this.region,
+      versionId,
+    });
     this.deps.checkpoint?.('pending.discarded', { instanceId: t.instance.instanceId });
   }
 
   private async onResetError(batch: Batch, attempt: number, error: unknown): Promise<void> {
     const code = error instanceof CloudError ? error.code : 'Error';
     const ids = batch.targets.map((t) => t.instance.instanceId);
-    this.deps.log.warn('batch.reset.failed', { region: this.region, instanceIds: ids, code, attempt, error });
+    this.deps.log.warn('batch.reset.failed', {
+      region: this.region,
+      instanceIds: ids,
+      code,
+      attempt,
+      error,
+    });
     if (isAmbiguous(error) && attempt < MAX_BATCH_ATTEMPTS) {
       // The reset may have started. Wait until no operation runs on these instances, then apply
       // the same stored password again: the outcome is then certain either way.
@@ -484,7 +558,11 @@ export class RegionRun {
       return;
     }
     // Splitting halves the batch each time, so it ends even past the attempt limit.
-    if (error instanceof CloudError && isInstanceProblem(code) && (attempt < MAX_BATCH_ATTEMPTS || batch.targets.length > 1)) {
+    if (
+      error instanceof CloudError &&
+      isInstanceProblem(code) &&
+      (attempt < MAX_BATCH_ATTEMPTS || batch.targets.length > 1)
+    ) {
       // The call was refused as a whole: nothing applied. Re-check, drop the instances that
       // changed since discovery, and retry the rest (or split to find the culprit).
       await this.retryWith(batch, attempt + 1, code);
@@ -496,20 +574,32 @@ export class RegionRun {
         try {
           await this.discard(t, v.versionId);
         } catch (discardError) {
-          this.deps.log.warn('secret.discard.failed', { secretName: t.secretName, error: discardError });
+          this.deps.log.warn('secret.discard.failed', {
+            secretName: t.secretName,
+            error: discardError,
+          });
         }
       }
-      this.fail(t, isAmbiguous(error) ? `reset-outcome-unknown: ${code}; pending version kept` : `reset-refused: ${code}`, {
-        code,
-        requestId: error instanceof CloudError ? error.requestId : undefined,
-      });
+      this.fail(
+        t,
+        isAmbiguous(error)
+          ? `reset-outcome-unknown: ${code}; pending version kept`
+          : `reset-refused: ${code}`,
+        {
+          code,
+          requestId: error instanceof CloudError ? error.requestId : undefined,
+        },
+      );
     }
   }
 
   private async retryWith(batch: Batch, attempt: number, refusal?: string): Promise<void> {
     let fresh: readonly InstanceInfo[];
     try {
-      fresh = await this.deps.cvm.describeByIds(this.region, batch.targets.map((t) => t.instance.instanceId));
+      fresh = await this.deps.cvm.describeByIds(
+        this.region,
+        batch.targets.map((t) => t.instance.instanceId),
+      );
     } catch (error) {
       await this.onResetError(batch, MAX_BATCH_ATTEMPTS, error);
       return;
@@ -534,7 +624,10 @@ export class RegionRun {
     if (refusal && keep.length === batch.targets.length && keep.length > 1) {
       // Nothing visible changed: split the batch so the refused instance is isolated.
       const half = Math.ceil(keep.length / 2);
-      const halves = [keep.slice(0, half), keep.slice(half)].map((targets) => ({ ...batch, targets }));
+      const halves = [keep.slice(0, half), keep.slice(half)].map((targets) => ({
+        ...batch,
+        targets,
+      }));
       await Promise.all(halves.map((b) => this.resetAndVerify(b, attempt)));
       return;
     }

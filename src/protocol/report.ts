@@ -54,7 +54,9 @@ export class ReportBuilder {
 
   build(runId: string, dryRun: boolean, durationMs: number): RunReport {
     const instances = [...this.entries.values()].sort((a, b) =>
-      a.region === b.region ? a.instanceId.localeCompare(b.instanceId) : a.region.localeCompare(b.region),
+      a.region === b.region
+        ? a.instanceId.localeCompare(b.instanceId)
+        : a.region.localeCompare(b.region),
     );
     const count = (result: InstanceResult) => instances.filter((i) => i.result === result).length;
     const counts = {

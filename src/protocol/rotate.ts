@@ -3,8 +3,8 @@ import { classifyInstances, discoverByIds, discoverByTags } from '../discovery/d
 import { isExcluded, resetBlocker, SkipReason } from '../discovery/eligibility';
 import { CloudError } from '../errors';
 import { instanceIdOf, secretName } from '../secrets/layout';
-import { baseEntry, ReportBuilder, type RunReport } from './report';
 import { RegionRun } from './region';
+import { baseEntry, ReportBuilder, type RunReport } from './report';
 import type { RunDeps, RunPlan, Target } from './types';
 
 /** SSM allows 1000 secrets per region (CreateSecret doc, facts §3.1). */
@@ -16,7 +16,8 @@ interface RegionScan {
 }
 
 const isAuthFailure = (error: unknown): boolean =>
-  error instanceof CloudError && (error.code.startsWith('AuthFailure') || error.code.startsWith('UnauthorizedOperation'));
+  error instanceof CloudError &&
+  (error.code.startsWith('AuthFailure') || error.code.startsWith('UnauthorizedOperation'));
 
 /**
  * One rotation run: read everything first (discovery, OS, secret state — no mutating call), then
@@ -50,9 +51,15 @@ export async function runRotation(plan: RunPlan, deps: RunDeps): Promise<RunRepo
     for (const id of plan.instanceIds) {
       if (!found.has(id)) {
         // With a region unreadable the instance may well exist there: say so.
-        const reason = failedRegions ? 'instance-not-found (some regions could not be read)' : 'instance-not-found';
+        const reason = failedRegions
+          ? 'instance-not-found (some regions could not be read)'
+          : 'instance-not-found';
         report.set({ instanceId: id, region: '', result: 'failed', reason });
-        deps.log.warn('instance.failed', { instanceId: id, code: 'InstanceNotFound', message: 'not found in any scanned region' });
+        deps.log.warn('instance.failed', {
+          instanceId: id,
+          code: 'InstanceNotFound',
+          message: 'not found in any scanned region',
+        });
       }
     }
   }
@@ -70,7 +77,11 @@ export async function runRotation(plan: RunPlan, deps: RunDeps): Promise<RunRepo
       else report.set({ ...baseEntry(target), ...route });
       if (route !== 'reconcile' && route !== 'rotate') {
         const event = route.result === 'skipped' ? 'instance.skipped' : 'instance.failed';
-        deps.log.info(event, { instanceId: target.instance.instanceId, region: scan.region, reason: route.reason });
+        deps.log.info(event, {
+          instanceId: target.instance.instanceId,
+          region: scan.region,
+          reason: route.reason,
+        });
       }
     }
   }
@@ -80,22 +91,30 @@ export async function runRotation(plan: RunPlan, deps: RunDeps): Promise<RunRepo
     const reason = `blast-radius-limit: ${eligible} eligible instances exceed ROTATION_MAX_INSTANCES=${plan.maxInstances}`;
     deps.log.error('run.refused', { reason, eligible, limit: plan.maxInstances });
     for (const w of work.values()) {
-      for (const t of [...w.rotate, ...w.reconcile]) report.set({ ...baseEntry(t), result: 'failed', reason });
+      for (const t of [...w.rotate, ...w.reconcile])
+        report.set({ ...baseEntry(t), result: 'failed', reason });
     }
     return report.build(plan.runId, plan.dryRun, deps.clock.now() - started);
   }
 
   // The 1000-secret quota: instances that would need a secret beyond it fail before any reset.
   for (const [region, w] of work) {
-    const needNew = w.rotate.filter((t) => !t.secretExists).sort((a, b) => a.instance.instanceId.localeCompare(b.instance.instanceId));
+    const needNew = w.rotate
+      .filter((t) => !t.secretExists)
+      .sort((a, b) => a.instance.instanceId.localeCompare(b.instance.instanceId));
     if (needNew.length === 0) continue;
     let existing: number;
     try {
       existing = await deps.ssm.countSecrets(region);
     } catch (error) {
       if (isAuthFailure(error)) throw error;
-      report.errors.push({ region, code: (error as CloudError).code ?? 'Error', message: (error as Error).message });
-      for (const t of w.rotate) report.set({ ...baseEntry(t), result: 'failed', reason: 'secret-quota-unknown' });
+      report.errors.push({
+        region,
+        code: (error as CloudError).code ?? 'Error',
+        message: (error as Error).message,
+      });
+      for (const t of w.rotate)
+        report.set({ ...baseEntry(t), result: 'failed', reason: 'secret-quota-unknown' });
       w.rotate = [];
       continue;
     }
@@ -103,9 +122,15 @@ export async function runRotation(plan: RunPlan, deps: RunDeps): Promise<RunRepo
     const overflow = new Set(needNew.slice(room).map((t) => t.instance.instanceId));
     if (overflow.size > 0) {
       const reason = `secret-quota-exceeded: region ${region} holds ${existing} of ${SECRETS_PER_REGION} secrets; ${needNew.length} new needed`;
-      deps.log.error('quota.exceeded', { region, existing, needed: needNew.length, refused: overflow.size });
+      deps.log.error('quota.exceeded', {
+        region,
+        existing,
+        needed: needNew.length,
+        refused: overflow.size,
+      });
       for (const t of w.rotate) {
-        if (overflow.has(t.instance.instanceId)) report.set({ ...baseEntry(t), result: 'failed', reason });
+        if (overflow.has(t.instance.instanceId))
+          report.set({ ...baseEntry(t), result: 'failed', reason });
       }
       w.rotate = w.rotate.filter((t) => !overflow.has(t.instance.instanceId));
     }
@@ -113,9 +138,15 @@ export async function runRotation(plan: RunPlan, deps: RunDeps): Promise<RunRepo
 
   if (plan.dryRun) {
     for (const w of work.values()) {
-      for (const t of w.reconcile) report.set({ ...baseEntry(t), result: 'planned', reason: 'would-reconcile-unfinished-rotation' });
+      for (const t of w.reconcile)
+        report.set({
+          ...baseEntry(t),
+          result: 'planned',
+          reason: 'would-reconcile-unfinished-rotation',
+        });
       for (const t of w.rotate) {
-        const reason = t.instance.state === 'RUNNING' ? 'would-reset-with-force-stop' : 'would-reset';
+        const reason =
+          t.instance.state === 'RUNNING' ? 'would-reset-with-force-stop' : 'would-reset';
         report.set({ ...baseEntry(t), result: 'planned', reason });
       }
     }
@@ -137,16 +168,28 @@ type Route = 'reconcile' | 'rotate' | { result: 'skipped' | 'failed'; reason: st
 
 function routeTarget(target: Target, plan: RunPlan): Route {
   const { instance, secret } = target;
-  if (isExcluded(instance, plan.excludeTag)) return { result: 'skipped', reason: SkipReason.excluded };
+  if (isExcluded(instance, plan.excludeTag))
+    return { result: 'skipped', reason: SkipReason.excluded };
   // Named instances are still scoped by the configured tags, so a manual run cannot reach
   // outside the fleet the environment names.
-  if (plan.instanceIds && !plan.tags.every((sel) => instance.tags.some((t) => t.key === sel.key && (sel.value === undefined || t.value === sel.value)))) {
+  if (
+    plan.instanceIds &&
+    !plan.tags.every((sel) =>
+      instance.tags.some(
+        (t) => t.key === sel.key && (sel.value === undefined || t.value === sel.value),
+      ),
+    )
+  ) {
     return { result: 'skipped', reason: SkipReason.notTagged };
   }
   if (target.unknownOs) {
-    return { result: 'failed', reason: 'unknown-os: neither OsName nor the image Platform names the OS' };
+    return {
+      result: 'failed',
+      reason: 'unknown-os: neither OsName nor the image Platform names the OS',
+    };
   }
-  if (target.readError) return { result: 'failed', reason: `secret-read-failed: ${target.readError}` };
+  if (target.readError)
+    return { result: 'failed', reason: `secret-read-failed: ${target.readError}` };
   const newest = secret?.newest;
   if (newest && newest.content === undefined) {
     // A version we did not write (or cannot read) is the newest: building on it could store a
@@ -154,7 +197,10 @@ function routeTarget(target: Target, plan: RunPlan): Route {
     const blocker = resetBlocker(instance, plan.forceStop);
     return blocker
       ? { result: 'skipped', reason: blocker }
-      : { result: 'failed', reason: 'unrecognised-secret-content: the newest version was not written by this rotator' };
+      : {
+          result: 'failed',
+          reason: 'unrecognised-secret-content: the newest version was not written by this rotator',
+        };
   }
   if (newest?.content && newest.content.status !== 'current') return 'reconcile';
   const blocker = resetBlocker(instance, plan.forceStop);
@@ -181,7 +227,13 @@ async function scanRegion(region: string, plan: RunPlan, deps: RunDeps): Promise
       continue;
     }
     const name = secretName(prefix, instance.instanceId);
-    targets.push({ instance, os: identity.os, userName: identity.userName, secretName: name, secretExists: names.has(name) });
+    targets.push({
+      instance,
+      os: identity.os,
+      userName: identity.userName,
+      secretName: name,
+      secretExists: names.has(name),
+    });
   }
   // Secret state for every instance that has a secret and is not excluded: an unfinished
   // rotation must be found even when the instance would be skipped now.

@@ -1,6 +1,6 @@
 import type { Clock, CvmPort, InstanceInfo, SsmPort, TagSelector } from '../cloud/ports';
 import type { OsFamily } from '../discovery/os';
-import type { SecretStore, SecretState } from '../secrets/store';
+import type { SecretState, SecretStore } from '../secrets/store';
 
 /** What one run is asked to do (resolved from the environment and the event). */
 export interface RunPlan {
@@ -38,7 +38,11 @@ export interface RunDeps {
   readonly log: RunLogger;
   /** Registers a secret value with the redaction layer before it can reach any output. */
   readonly registerSecret: (value: string) => void;
-  readonly generatePassword: (options: { os: OsFamily; userName: string; length: number }) => string;
+  readonly generatePassword: (options: {
+    os: OsFamily;
+    userName: string;
+    length: number;
+  }) => string;
   /**
    * Test hook: called at each step boundary of the protocol. The crash-matrix tests throw from
    * it to simulate the process dying there. Never set in production.

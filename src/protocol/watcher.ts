@@ -43,7 +43,12 @@ export class ResetWatcher {
   ) {}
 
   /** Resolves when the reset `requestId` on `instanceId` ends, is overwritten, or `until` passes. */
-  wait(instanceId: string, requestId: string | undefined, before: string | null, until: number): Promise<ResetOutcome> {
+  wait(
+    instanceId: string,
+    requestId: string | undefined,
+    before: string | null,
+    until: number,
+  ): Promise<ResetOutcome> {
     return new Promise((resolve) => {
       this.waiters.get(instanceId)?.resolve({ kind: 'timeout' });
       this.waiters.set(instanceId, { instanceId, requestId, before, until, resolve });

@@ -90,8 +90,16 @@ export function decodeContent(text: string): SecretContent | undefined {
 }
 
 /** Newest first: greatest CreateTime, ties broken by the greatest VersionId (the contract). */
-export function newestFirst<T extends { versionId: string; createTime: number }>(versions: readonly T[]): T[] {
+export function newestFirst<T extends { versionId: string; createTime: number }>(
+  versions: readonly T[],
+): T[] {
   return [...versions].sort((a, b) =>
-    b.createTime !== a.createTime ? b.createTime - a.createTime : b.versionId < a.versionId ? -1 : b.versionId > a.versionId ? 1 : 0,
+    b.createTime !== a.createTime
+      ? b.createTime - a.createTime
+      : b.versionId < a.versionId
+        ? -1
+        : b.versionId > a.versionId
+          ? 1
+          : 0,
   );
 }

@@ -12,7 +12,8 @@ export interface SecretState {
   readonly newest?: { readonly versionId: string; readonly content: SecretContent | undefined };
 }
 
-const isCode = (error: unknown, code: string): boolean => error instanceof CloudError && error.code === code;
+const isCode = (error: unknown, code: string): boolean =>
+  error instanceof CloudError && error.code === code;
 
 /**
  * Secret operations the protocol needs, each safe to repeat. A write whose answer was lost is
@@ -41,12 +42,22 @@ export class SecretStore {
     return { name, region, versions, newest: { versionId: head.versionId, content } };
   }
 
-  async readContent(region: string, name: string, versionId: string): Promise<SecretContent | undefined> {
+  async readContent(
+    region: string,
+    name: string,
+    versionId: string,
+  ): Promise<SecretContent | undefined> {
     return decodeContent(await this.ssm.getValue(region, name, versionId));
   }
 
   /** Writes a new version (creating the secret when needed). Idempotent for the same content. */
-  async put(region: string, name: string, versionId: string, content: SecretContent, exists: boolean): Promise<void> {
+  async put(
+    region: string,
+    name: string,
+    versionId: string,
+    content: SecretContent,
+    exists: boolean,
+  ): Promise<void> {
     const value = encodeContent(content);
     const confirmSame = async () => {
       const stored = await this.ssm.getValue(region, name, versionId);
@@ -87,7 +98,12 @@ export class SecretStore {
   }
 
   /** Overwrites a version's content in place (UpdateSecret); used to record progress. */
-  async update(region: string, name: string, versionId: string, content: SecretContent): Promise<void> {
+  async update(
+    region: string,
+    name: string,
+    versionId: string,
+    content: SecretContent,
+  ): Promise<void> {
     await this.ssm.updateValue(region, { name, versionId, value: encodeContent(content) });
   }
 

@@ -39,7 +39,9 @@ export function testFleet(spec: TestFleetSpec): InstanceSeed[] {
   const regions = spec.regions ?? ['ap-guangzhou', 'ap-shanghai'];
   const seeds: InstanceSeed[] = [];
   for (let i = 0; i < spec.count; i++) {
-    const tags: Record<string, string> = every(spec.untaggedEvery, i) ? {} : { rotation: 'enabled' };
+    const tags: Record<string, string> = every(spec.untaggedEvery, i)
+      ? {}
+      : { rotation: 'enabled' };
     if (every(spec.excludeEvery, i)) tags['rotation-exclude'] = 'true';
     let state: InstanceSeed['InstanceState'] = every(spec.runningEvery, i) ? 'RUNNING' : 'STOPPED';
     if (every(spec.shutdownEvery, i)) state = 'SHUTDOWN';
@@ -49,8 +51,11 @@ export function testFleet(spec: TestFleetSpec): InstanceSeed[] {
       OsName: OS[i % OS.length] as string,
       InstanceState: state,
       Tags: tags,
-      StopChargingMode: every(spec.stopChargingEvery, i) && state === 'STOPPED' ? 'STOP_CHARGING' : 'KEEP_CHARGING',
-      ...(every(spec.busyEvery, i) ? { LatestOperation: 'StartInstances', LatestOperationState: 'OPERATING' as const } : {}),
+      StopChargingMode:
+        every(spec.stopChargingEvery, i) && state === 'STOPPED' ? 'STOP_CHARGING' : 'KEEP_CHARGING',
+      ...(every(spec.busyEvery, i)
+        ? { LatestOperation: 'StartInstances', LatestOperationState: 'OPERATING' as const }
+        : {}),
     });
   }
   return seeds;
@@ -63,7 +68,12 @@ export interface StoredVersion {
 }
 
 /** The versions of an instance's secret, newest first by the contract's rule. */
-export function versionsOf(emulator: Emulator, region: string, instance: string, prefix = 'cvm-password'): StoredVersion[] {
+export function versionsOf(
+  emulator: Emulator,
+  region: string,
+  instance: string,
+  prefix = 'cvm-password',
+): StoredVersion[] {
   const secret = emulator.state.ssm.secret(region, `${prefix}-${instance}`);
   if (!secret) return [];
   return [...secret.versions.values()]
@@ -72,14 +82,22 @@ export function versionsOf(emulator: Emulator, region: string, instance: string,
       createTime: v.CreateTime,
       content: JSON.parse(v.SecretString ?? '{}') as Record<string, unknown>,
     }))
-    .sort((a, b) => b.createTime - a.createTime || (b.versionId > a.versionId ? 1 : b.versionId < a.versionId ? -1 : 0));
+    .sort(
+      (a, b) =>
+        b.createTime - a.createTime ||
+        (b.versionId > a.versionId ? 1 : b.versionId < a.versionId ? -1 : 0),
+    );
 }
 
 /**
  * The contract after a completed run: the newest version of the instance's secret holds the
  * instance's actual password for the user it names.
  */
-export function expectNewestIsActual(emulator: Emulator, instance: string, prefix = 'cvm-password'): StoredVersion {
+export function expectNewestIsActual(
+  emulator: Emulator,
+  instance: string,
+  prefix = 'cvm-password',
+): StoredVersion {
   const record = emulator.state.cvm.instance(instance);
   expect(record, instance).toBeDefined();
   const region = record?.region as string;
@@ -88,16 +106,26 @@ export function expectNewestIsActual(emulator: Emulator, instance: string, prefi
   const userName = newest?.content.userName as string;
   const actual = emulator.state.cvm.actualPassword(instance, userName);
   // Compare without printing either value on failure.
-  expect(newest?.content.password === actual, `newest version of ${instance} holds its actual password`).toBe(true);
+  expect(
+    newest?.content.password === actual,
+    `newest version of ${instance} holds its actual password`,
+  ).toBe(true);
   return newest as StoredVersion;
 }
 
 /** The weaker invariant that holds at every moment: some stored version holds the password. */
-export function expectSomeVersionIsActual(emulator: Emulator, instance: string, prefix = 'cvm-password'): void {
+export function expectSomeVersionIsActual(
+  emulator: Emulator,
+  instance: string,
+  prefix = 'cvm-password',
+): void {
   const record = emulator.state.cvm.instance(instance);
   const region = record?.region as string;
   const versions = versionsOf(emulator, region, instance, prefix);
   const user = (versions[0]?.content.userName as string | undefined) ?? undefined;
   const actual = emulator.state.cvm.actualPassword(instance, user);
-  expect(versions.some((v) => v.content.password === actual), `a stored version of ${instance} holds its actual password`).toBe(true);
+  expect(
+    versions.some((v) => v.content.password === actual),
+    `a stored version of ${instance} holds its actual password`,
+  ).toBe(true);
 }

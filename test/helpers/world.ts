@@ -1,4 +1,9 @@
-import { DEFAULT_CREDENTIAL, type Emulator, type EmulatorOptions, startEmulator } from '../../src/emulator';
+import {
+  DEFAULT_CREDENTIAL,
+  type Emulator,
+  type EmulatorOptions,
+  startEmulator,
+} from '../../src/emulator';
 import { type RunOptions, runFromEvent, type ScfContext } from '../../src/handler';
 import type { RunReport } from '../../src/protocol/report';
 
@@ -16,7 +21,10 @@ export function allReceivedSecrets(): string[] {
 }
 
 /** The function's environment pointing at the emulator, as SCF would set it (its own names). */
-export function envFor(emulator: Emulator, extra: Record<string, string> = {}): Record<string, string> {
+export function envFor(
+  emulator: Emulator,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     TENCENTCLOUD_SECRETID: DEFAULT_CREDENTIAL.secretId,
     TENCENTCLOUD_SECRETKEY: DEFAULT_CREDENTIAL.secretKey,
@@ -76,7 +84,10 @@ export async function invokeRejected(
 ): Promise<{ error: Error; lines: string[] }> {
   const lines: string[] = [];
   try {
-    await runFromEvent(event, context(), { env: envFor(emulator, env), write: (line) => lines.push(line) });
+    await runFromEvent(event, context(), {
+      env: envFor(emulator, env),
+      write: (line) => lines.push(line),
+    });
   } catch (error) {
     return { error: error as Error, lines };
   }

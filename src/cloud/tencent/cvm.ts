@@ -1,6 +1,14 @@
 import { CloudError } from '../../errors';
 import type { ApiLimiter } from '../limiter';
-import type { Clock, CvmPort, ImageInfo, InstanceInfo, InstancePage, ResetRequest, TagSelector } from '../ports';
+import type {
+  Clock,
+  CvmPort,
+  ImageInfo,
+  InstanceInfo,
+  InstancePage,
+  ResetRequest,
+  TagSelector,
+} from '../ports';
 import { withRetry } from '../retry';
 import type { TencentClients } from './clients';
 import { isThrottle, toCloudError } from './errors';
@@ -27,7 +35,8 @@ function toInstance(raw: unknown, region: string, action: string): InstanceInfo 
   const r = raw as Raw;
   const instanceId = str(r.InstanceId);
   if (!/^ins-[a-z0-9]{8}$/.test(instanceId)) throw bad('a malformed InstanceId');
-  if (typeof r.InstanceState !== 'string' || r.InstanceState === '') throw bad(`no InstanceState (${instanceId})`);
+  if (typeof r.InstanceState !== 'string' || r.InstanceState === '')
+    throw bad(`no InstanceState (${instanceId})`);
   const tagsRaw = r.Tags ?? [];
   if (!Array.isArray(tagsRaw)) throw bad(`malformed Tags (${instanceId})`);
   const tags = tagsRaw.map((t) => {
@@ -55,7 +64,12 @@ function toInstance(raw: unknown, region: string, action: string): InstanceInfo 
 function instanceSet(response: Raw, region: string): { total: number; set: unknown[] } {
   const set = response.InstanceSet;
   const total = response.TotalCount;
-  if (!Array.isArray(set) || typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0) {
+  if (
+    !Array.isArray(set) ||
+    typeof total !== 'number' ||
+    !Number.isSafeInteger(total) ||
+    total < 0
+  ) {
     throw new CloudError('the answer has no valid InstanceSet/TotalCount', {
       code: 'InvalidResponse',
       action: 'DescribeInstances',
@@ -74,7 +88,12 @@ export class TencentCvm implements CvmPort {
     private readonly clock: Clock,
   ) {}
 
-  private call<T>(action: string, region: string, fn: () => Promise<T>, retryable: (e: CloudError) => boolean) {
+  private call<T>(
+    action: string,
+    region: string,
+    fn: () => Promise<T>,
+    retryable: (e: CloudError) => boolean,
+  ) {
     return withRetry(
       () =>
         this.limiter.run(action, region, async () => {
@@ -89,30 +108,47 @@ export class TencentCvm implements CvmPort {
     );
   }
 
-  async describeByTags(region: string, tags: readonly TagSelector[], offset: number, limit: number): Promise<InstancePage> {
+  async describeByTags(
+    region: string,
+    tags: readonly TagSelector[],
+    offset: number,
+    limit: number,
+  ): Promise<InstancePage> {
     // `tag:<key>` matches a key/value pair and `tag-key` a bare key (facts §2.1); filters AND.
     const filters = tags.map((t) =>
-      t.value === undefined ? { Name: 'tag-key', Values: [t.key] } : { Name: `tag:${t.key}`, Values: [t.value] },
+      t.value === undefined
+        ? { Name: 'tag-key', Values: [t.key] }
+        : { Name: `tag:${t.key}`, Values: [t.value] },
     );
-    const response = (await this.call(
-      'DescribeInstances',
-      region,
-      () => this.clients.cvm(region).DescribeInstances({ Filters: filters, Offset: offset, Limit: limit }),
-      (e) => e.transient,
-    )) as unknown as Raw;
-    const { total, set } = instanceSet(response, region);
-    return { totalCount: total, instances: set.map((raw) => toInstance(raw, region, 'DescribeInstances')) };
-  }
-
-  async describeByIds(region: string, instanceIds: readonly string[]): Promise<readonly InstanceInfo[]> {
-    if (instanceIds.length === 0) return [];
     const response = (await this.call(
       'DescribeInstances',
       region,
       () =>
         this.clients
           .cvm(region)
-          .DescribeInstances({ InstanceIds: [...instanceIds], Limit: Math.min(100, instanceIds.length) }),
+          .DescribeInstances({ Filters: filters, Offset: offset, Limit: limit }),
+      (e) => e.transient,
+    )) as unknown as Raw;
+    const { total, set } = instanceSet(response, region);
+    return {
+      totalCount: total,
+      instances: set.map((raw) => toInstance(raw, region, 'DescribeInstances')),
+    };
+  }
+
+  async describeByIds(
+    region: string,
+    instanceIds: readonly string[],
+  ): Promise<readonly InstanceInfo[]> {
+    if (instanceIds.length === 0) return [];
+    const response = (await this.call(
+      'DescribeInstances',
+      region,
+      () =>
+        this.clients.cvm(region).DescribeInstances({
+          InstanceIds: [...instanceIds],
+          Limit: Math.min(100, instanceIds.length),
+        }),
       (e) => e.transient,
     )) as unknown as Raw;
     const wanted = new Set(instanceIds);
@@ -126,7 +162,10 @@ export class TencentCvm implements CvmPort {
     const response = (await this.call(
       'DescribeImages',
       region,
-      () => this.clients.cvm(region).DescribeImages({ ImageIds: [...imageIds], Limit: Math.min(100, imageIds.length) }),
+      () =>
+        this.clients
+          .cvm(region)
+          .DescribeImages({ ImageIds: [...imageIds], Limit: Math.min(100, imageIds.length) }),
       (e) => e.transient,
     )) as unknown as Raw;
     const set = Array.isArray(response.ImageSet) ? response.ImageSet : [];

@@ -46,4 +46,5 @@ export function toCloudError(error: unknown, action: string, region: string): Cl
   });
 }
 
-export const isThrottle = (error: CloudError): boolean => error.code.startsWith('RequestLimitExceeded');
+export const isThrottle = (error: CloudError): boolean =>
+  error.code.startsWith('RequestLimitExceeded');

@@ -53,7 +53,9 @@ export class TencentSsm implements SsmPort {
     // Bounded: a TotalCount that lies must not loop forever.
     for (let page = 0; page < 1000; page++) {
       const r = await this.call('ListSecrets', region, () =>
-        this.clients.ssm(region).ListSecrets({ Offset: page * PAGE, Limit: PAGE, SearchSecretName: search }),
+        this.clients
+          .ssm(region)
+          .ListSecrets({ Offset: page * PAGE, Limit: PAGE, SearchSecretName: search }),
       );
       const list = r.SecretMetadatas;
       if (!Array.isArray(list) || typeof r.TotalCount !== 'number') {
@@ -61,7 +63,8 @@ export class TencentSsm implements SsmPort {
       }
       for (const item of list) {
         const m = (typeof item === 'object' && item !== null ? item : {}) as Raw;
-        if (typeof m.SecretName !== 'string') throw invalid('ListSecrets', region, 'a secret without a name');
+        if (typeof m.SecretName !== 'string')
+          throw invalid('ListSecrets', region, 'a secret without a name');
         out.push({ name: m.SecretName, status: typeof m.Status === 'string' ? m.Status : '' });
       }
       if (list.length < PAGE || out.length >= r.TotalCount) break;
@@ -70,8 +73,11 @@ export class TencentSsm implements SsmPort {
   }
 
   async countSecrets(region: string): Promise<number> {
-    const r = await this.call('ListSecrets', region, () => this.clients.ssm(region).ListSecrets({ Offset: 0, Limit: 1 }));
-    if (typeof r.TotalCount !== 'number' || r.TotalCount < 0) throw invalid('ListSecrets', region, 'without TotalCount');
+    const r = await this.call('ListSecrets', region, () =>
+      this.clients.ssm(region).ListSecrets({ Offset: 0, Limit: 1 }),
+    );
+    if (typeof r.TotalCount !== 'number' || r.TotalCount < 0)
+      throw invalid('ListSecrets', region, 'without TotalCount');
     return r.TotalCount;
   }
 
@@ -80,7 +86,8 @@ export class TencentSsm implements SsmPort {
       this.clients.ssm(region).ListSecretVersionIds({ SecretName: name }),
     );
     const versions = r.Versions ?? [];
-    if (!Array.isArray(versions)) throw invalid('ListSecretVersionIds', region, 'malformed Versions');
+    if (!Array.isArray(versions))
+      throw invalid('ListSecretVersionIds', region, 'malformed Versions');
     return versions.map((v) => {
       const m = (typeof v === 'object' && v !== null ? v : {}) as Raw;
       if (typeof m.VersionId !== 'string' || typeof m.CreateTime !== 'number') {
@@ -94,13 +101,20 @@ export class TencentSsm implements SsmPort {
     const r = await this.call('GetSecretValue', region, () =>
       this.clients.ssm(region).GetSecretValue({ SecretName: name, VersionId: versionId }),
     );
-    if (typeof r.SecretString !== 'string') throw invalid('GetSecretValue', region, 'without SecretString');
+    if (typeof r.SecretString !== 'string')
+      throw invalid('GetSecretValue', region, 'without SecretString');
     return r.SecretString;
   }
 
   async createSecret(
     region: string,
-    input: { name: string; versionId: string; value: string; description: string; kmsKeyId?: string },
+    input: {
+      name: string;
+      versionId: string;
+      value: string;
+      description: string;
+      kmsKeyId?: string;
+    },
   ): Promise<void> {
     await this.call('CreateSecret', region, () =>
       this.clients.ssm(region).CreateSecret({
@@ -113,15 +127,29 @@ export class TencentSsm implements SsmPort {
     );
   }
 
-  async putValue(region: string, input: { name: string; versionId: string; value: string }): Promise<void> {
+  async putValue(
+    region: string,
+    input: { name: string; versionId: string; value: string },
+  ): Promise<void> {
     await this.call('PutSecretValue', region, () =>
-      this.clients.ssm(region).PutSecretValue({ SecretName: input.name, VersionId: input.versionId, SecretString: input.value }),
+      this.clients.ssm(region).PutSecretValue({
+        SecretName: input.name,
+        VersionId: input.versionId,
+        SecretString: input.value,
+      }),
     );
   }
 
-  async updateValue(region: string, input: { name: string; versionId: string; value: string }): Promise<void> {
+  async updateValue(
+    region: string,
+    input: { name: string; versionId: string; value: string },
+  ): Promise<void> {
     await this.call('UpdateSecret', region, () =>
-      this.clients.ssm(region).UpdateSecret({ SecretName: input.name, VersionId: input.versionId, SecretString: input.value }),
+      this.clients.ssm(region).UpdateSecret({
+        SecretName: input.name,
+        VersionId: input.versionId,
+        SecretString: input.value,
+      }),
     );
   }
 
