@@ -10,9 +10,21 @@ export interface CallRecord {
   readonly params: Record<string, unknown>;
   /** Error code answered, `DroppedConnection` for a drop, undefined for success. */
   readonly error?: string;
+  /**
+   * Set when the action ran and changed state but its answer was withheld (`dropAfterRate`):
+   * the client saw a network error for a call that succeeded.
+   */
+  readonly responseDropped?: boolean;
 }
 
-const SECRET_KEYS = new Set(['Password', 'SecretString', 'SecretBinary', 'Signature', 'Token', 'SecretId']);
+const SECRET_KEYS = new Set([
+  'Password',
+  'SecretString',
+  'SecretBinary',
+  'Signature',
+  'Token',
+  'SecretId',
+]);
 
 export function redactParams(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactParams);

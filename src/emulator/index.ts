@@ -6,6 +6,7 @@ import { type FleetInput, loadFleet } from './cvm/fleet';
 import type { CvmState } from './cvm/model';
 import { createRandom } from './random';
 import { DEFAULT_RATE_LIMITS, RateLimiter } from './ratelimit';
+import { createScf, type ScfFunctions, type ScfState } from './scf';
 import { createEmulatorServer } from './server';
 import { createSsm } from './ssm';
 import { DEFAULT_SSM_LIMITS, type SsmLimits, type SsmState } from './ssm/model';
@@ -14,6 +15,13 @@ import type { Credential, FaultOptions, ResetTiming } from './types';
 export type { CallRecord } from './calllog';
 export type { FleetInput, FleetSpec } from './cvm/fleet';
 export type { CvmState, InstanceRecord, InstanceSeed } from './cvm/model';
+export type {
+  ScfFunction,
+  ScfFunctions,
+  ScfInvocation,
+  ScfInvocationContext,
+  ScfState,
+} from './scf';
 export type { SecretRecord, SsmState } from './ssm/model';
 export type { Credential, FaultOptions, ResetTiming } from './types';
 
@@ -50,11 +58,15 @@ export interface EmulatorOptions {
   ssmLimits?: Partial<SsmLimits>;
   /** Calls kept in the call log (oldest dropped first). Default 200,000. */
   callLogLimit?: number;
+  /** SCF functions `Invoke` can run, keyed by name (namespace `default`) or `namespace/name`. */
+  functions?: ScfFunctions;
 }
 
 export interface EmulatorState {
   readonly cvm: CvmState;
   readonly ssm: SsmState;
+  /** SCF Invoke: `invocations()` and `settle()` (await background invocations before asserting). */
+  readonly scf: ScfState;
   /** Mutable: tests change faults while the emulator runs. */
   faults: FaultOptions;
   /** Mutable: documented limits, overrides, or undefined for none. */
@@ -92,8 +104,8 @@ function resolveLimits(value: EmulatorOptions['rateLimits']): Record<string, num
 }
 
 /**
- * Starts a local Tencent Cloud (CVM 2017-03-12 + SSM 2019-09-23) on 127.0.0.1 that the real
- * `tencentcloud-sdk-nodejs-*` clients talk to with
+ * Starts a local Tencent Cloud (CVM 2017-03-12, SSM 2019-09-23, SCF 2018-04-16 `Invoke`) on
+ * 127.0.0.1 that the real `tencentcloud-sdk-nodejs-*` clients talk to with
  * `httpProfile: { protocol: 'http://', endpoint: emulator.endpoint }`.
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -110,6 +122,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const state: EmulatorState = {
     cvm: undefined as unknown as CvmState,
     ssm: undefined as unknown as SsmState,
+    scf: undefined as unknown as ScfState,
     faults: options.faults ?? {},
     rateLimits: resolveLimits(options.rateLimits),
     latencyMs: latencyRange(options.latencyMs),
@@ -120,12 +133,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   const cvm = createCvm({ clock, random, faults: () => state.faults, resetTiming, fleet });
   const ssm = createSsm({ clock, limits: { ...DEFAULT_SSM_LIMITS, ...options.ssmLimits }, random: createRandom((options.seed ?? 1) + 1) });
-  Object.assign(state, { cvm: cvm.state, ssm: ssm.state });
+  const scf = createScf(options.functions ?? {});
+  Object.assign(state, { cvm: cvm.state, ssm: ssm.state, scf: scf.state });
 
   let limiter: RateLimiter | undefined;
   let limiterFor: Record<string, number> | undefined;
   const server = createEmulatorServer({
-    services: [cvm.service, ssm.service],
+    services: [cvm.service, ssm.service, scf.service],
     credentials: () => state.credentials,
     clock,
     random,
@@ -145,6 +159,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (calls.length > callLogLimit) calls.splice(0, calls.length - callLogLimit);
     },
   });
+  scf.attach(server);
   // Many parallel SDK calls: keep-alive sockets must not pile up behind a small backlog.
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

@@ -30,8 +30,14 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, number>> = {
 
 /**
  * Token buckets keyed by (action, region, secretId). A bucket holds one second's worth of
- * tokens and refills continuously on emulated time, so a steady client at the limit is never
- * refused while a burst above it is.
+ * tokens and refills continuously, so a steady client at the limit is never refused while a
+ * burst above it is.
+ *
+ * Buckets refill on EMULATED time, like every other time-based behaviour of the emulator except
+ * signature timestamps: a benchmark that runs the clock 20 times faster runs the rotator's own
+ * clock (and its pacing) 20 times faster too, and must meet "10 resets per emulated second" to
+ * measure emulated seconds faithfully. A client on the real clock against a scaled emulator is a
+ * misconfiguration, not a faithful test.
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -48,7 +54,8 @@ export class RateLimiter {
     const key = `${action}\u0000${region}\u0000${secretId}`;
     const now = this.clock.now();
     const bucket = this.buckets.get(key) ?? { tokens: rate, at: now };
-    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.at) / 1000) * rate);
+    const seconds = (now - bucket.at) / 1000;
+    bucket.tokens = Math.min(rate, bucket.tokens + seconds * rate);
     bucket.at = now;
     this.buckets.set(key, bucket);
     if (bucket.tokens < 1) return false;

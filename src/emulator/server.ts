@@ -228,6 +228,11 @@ function sinkSecrets(sink: SecretSink, raw: unknown): void {
   if (typeof params.SecretString === 'string') sink.addSecretString(params.SecretString);
 }
 
+function headerValue(req: IncomingMessage, name: string): string {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : '';
+}
+
 /**
  * The fixed request pipeline: body → decode + authenticate → route (action + version) →
  * region → rate limit → latency → faults → parameters → run → envelope. Every failure becomes an
@@ -239,9 +244,11 @@ export function createEmulatorServer(deps: PipelineDeps): Server {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = newRequestId();
     const traceId = req.headers['x-tc-traceid'];
-    let action = '';
-    let version = '';
-    let region = '';
+    // From the headers until the request is decoded, so that the call log names the action of a
+    // TC3 request refused before routing (a bad signature, a missing token).
+    let action = headerValue(req, 'x-tc-action');
+    let version = headerValue(req, 'x-tc-version');
+    let region = headerValue(req, 'x-tc-region');
     let logged: Record<string, unknown> = {};
     const answer = (text: string) => {
       res.writeHead(200, {
@@ -302,9 +309,18 @@ export function createEmulatorServer(deps: PipelineDeps): Server {
         clock: deps.clock,
         random: deps.random,
       });
-      deps.record({ at: deps.clock.now(), action, version, region, requestId, params: logged });
-      if (deps.random.next() < (faults.dropAfterRate?.[action] ?? 0)) {
-        // Processed, but the client never hears back: the hardest case for a rotator.
+      // Processed, but the client may never hear back: the hardest case for a rotator.
+      const dropAnswer = deps.random.next() < (faults.dropAfterRate?.[action] ?? 0);
+      deps.record({
+        at: deps.clock.now(),
+        action,
+        version,
+        region,
+        requestId,
+        params: logged,
+        ...(dropAnswer ? { responseDropped: true } : {}),
+      });
+      if (dropAnswer) {
         req.socket.destroy();
         return;
       }
