@@ -9,10 +9,20 @@ import { TencentSsm } from './cloud/tencent/ssm';
 import { type RunConfig, resolveRunConfig, summarizeConfig } from './config';
 import { isInputError } from './errors';
 import { generatePassword } from './password/generate';
+import { LockLostError, lockSecretName, RegionLock } from './protocol/lock';
 import type { RunReport } from './protocol/report';
 import { runRotation } from './protocol/rotate';
 import type { RunDeps, RunPlan } from './protocol/types';
 import { SecretStore } from './secrets/store';
+
+/** Requests that change something: each must hold the region lock when it leaves. */
+const MUTATING_ACTIONS = new Set([
+  'ResetInstancesPassword',
+  'CreateSecret',
+  'PutSecretValue',
+  'UpdateSecret',
+  'DeleteSecretVersion',
+]);
 
 /** The parts of SCF's context the function reads (SCF has no getRemainingTimeInMillis, facts §6). */
 export interface ScfContext {
@@ -101,11 +111,34 @@ export async function runFromEvent(
     ...(config.endpoints.ssm ? { ssmEndpoint: config.endpoints.ssm } : {}),
   });
   const limiter = new ApiLimiter(clock);
-  let ports: { cvm: CvmPort; ssm: SsmPort } = {
-    cvm: new TencentCvm(clients, limiter, clock),
-    ssm: new TencentSsm(clients, limiter, clock),
+  // Every mutating request is checked against the region lock right before it is sent.
+  const locks = new Map<string, RegionLock>();
+  const guard = (action: string, region: string) => {
+    if (!MUTATING_ACTIONS.has(action)) return;
+    const lock = locks.get(region);
+    if (!lock) throw new LockLostError(region, action);
+    lock.assertOwned(action);
   };
-  if (options.wrapPorts) ports = options.wrapPorts(ports);
+  const wrap = options.wrapPorts ?? ((p: { cvm: CvmPort; ssm: SsmPort }) => p);
+  const ports = wrap({
+    cvm: new TencentCvm(clients, limiter, clock, guard),
+    ssm: new TencentSsm(clients, limiter, clock, guard),
+  });
+  // The lock's own writes are not guarded by the lock.
+  const lockSsm = wrap({ cvm: ports.cvm, ssm: new TencentSsm(clients, limiter, clock) }).ssm;
+  const lockFor = (region: string) => {
+    const lock = new RegionLock(
+      lockSsm,
+      region,
+      lockSecretName(config.secretPrefix),
+      runId,
+      clock,
+      config.lockTtlMs,
+      (event, fields) => log.info(event, fields),
+    );
+    locks.set(region, lock);
+    return lock;
+  };
 
   log.info('run.started', {
     trigger: config.trigger,
@@ -123,6 +156,7 @@ export async function runFromEvent(
       log,
       registerSecret: (value) => redactor.register(value),
       generatePassword,
+      lockFor,
       ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
     });
     log.info('run.finished', {

@@ -60,6 +60,7 @@ export interface EnvConfig {
   readonly maxInstances: number;
   readonly verifyTimeoutMs: number;
   readonly deadlineMarginMs: number;
+  readonly lockTtlMs: number;
 }
 
 /** Defaults, in the variables' own units. */
@@ -74,6 +75,7 @@ export const ENV_DEFAULTS = {
   ROTATION_MAX_INSTANCES: 1000,
   ROTATION_VERIFY_TIMEOUT_SECONDS: 300,
   ROTATION_DEADLINE_MARGIN_SECONDS: 30,
+  ROTATION_LOCK_TTL_SECONDS: 120,
 } as const satisfies Record<string, string | number | boolean>;
 
 /** Integer ranges, inclusive. */
@@ -91,6 +93,11 @@ export const ENV_RANGES = {
   ROTATION_VERIFY_TIMEOUT_SECONDS: [10, 3600],
   /** SCF functions run for at most 900 s (facts §6); 600 leaves room for some work. */
   ROTATION_DEADLINE_MARGIN_SECONDS: [0, 600],
+  /**
+   * How long a region lock lasts without renewal (src/protocol/lock.ts). A run renews it every
+   * third of this; a run that died frees its regions this long after its last renewal.
+   */
+  ROTATION_LOCK_TTL_SECONDS: [5, 3600],
 } as const satisfies Record<string, readonly [number, number]>;
 
 /**
@@ -125,6 +132,7 @@ export const ENV_VARIABLES = [
   'ROTATION_MAX_INSTANCES',
   'ROTATION_VERIFY_TIMEOUT_SECONDS',
   'ROTATION_DEADLINE_MARGIN_SECONDS',
+  'ROTATION_LOCK_TTL_SECONDS',
 ] as const;
 
 const ROTATION_PREFIX = 'ROTATION_';
@@ -259,6 +267,7 @@ const EnvSchema = z.object({
   ROTATION_MAX_INSTANCES: integer('ROTATION_MAX_INSTANCES'),
   ROTATION_VERIFY_TIMEOUT_SECONDS: integer('ROTATION_VERIFY_TIMEOUT_SECONDS'),
   ROTATION_DEADLINE_MARGIN_SECONDS: integer('ROTATION_DEADLINE_MARGIN_SECONDS'),
+  ROTATION_LOCK_TTL_SECONDS: integer('ROTATION_LOCK_TTL_SECONDS'),
 });
 
 /**
@@ -317,6 +326,7 @@ export function loadEnvConfig(env: Env): EnvConfig {
       (v.ROTATION_VERIFY_TIMEOUT_SECONDS ?? ENV_DEFAULTS.ROTATION_VERIFY_TIMEOUT_SECONDS) * 1000,
     deadlineMarginMs:
       (v.ROTATION_DEADLINE_MARGIN_SECONDS ?? ENV_DEFAULTS.ROTATION_DEADLINE_MARGIN_SECONDS) * 1000,
+    lockTtlMs: (v.ROTATION_LOCK_TTL_SECONDS ?? ENV_DEFAULTS.ROTATION_LOCK_TTL_SECONDS) * 1000,
   };
 }
 

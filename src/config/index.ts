@@ -76,6 +76,8 @@ export interface RunConfig {
   readonly verifyTimeoutMs: number;
   /** Stop starting work this long before the SCF time limit. ROTATION_DEADLINE_MARGIN_SECONDS × 1000. */
   readonly deadlineMarginMs: number;
+  /** Region lock lifetime without renewal. ROTATION_LOCK_TTL_SECONDS × 1000, default 120 s. */
+  readonly lockTtlMs: number;
   /** What invoked the function. */
   readonly trigger: 'timer' | 'manual';
   /** The timer trigger's name (timer runs only). */
@@ -170,6 +172,7 @@ function merge(env: EnvConfig, request: RunRequest): RunConfig {
     maxInstances: env.maxInstances,
     verifyTimeoutMs: env.verifyTimeoutMs,
     deadlineMarginMs: env.deadlineMarginMs,
+    lockTtlMs: env.lockTtlMs,
     trigger: request.trigger,
     ...(request.triggerName === undefined ? {} : { triggerName: request.triggerName }),
     ...(request.time === undefined ? {} : { time: request.time }),

@@ -3,6 +3,7 @@ import { classifyInstances, discoverByIds, discoverByTags } from '../discovery/d
 import { isExcluded, resetBlocker, SkipReason } from '../discovery/eligibility';
 import { CloudError } from '../errors';
 import { instanceIdOf, secretName } from '../secrets/layout';
+import type { RegionLock } from './lock';
 import { RegionRun } from './region';
 import { baseEntry, ReportBuilder, type RunReport } from './report';
 import type { RunDeps, RunPlan, Target } from './types';
@@ -28,10 +29,63 @@ export async function runRotation(plan: RunPlan, deps: RunDeps): Promise<RunRepo
   const started = deps.clock.now();
   const report = new ReportBuilder();
 
+  // Phase 0: the region locks, before reading anything a concurrent run could be changing.
+  const locks: RegionLock[] = [];
+  let regions = [...plan.regions];
+  if (!plan.dryRun && deps.lockFor) {
+    const lockFor = deps.lockFor;
+    const results = await Promise.all(
+      regions.map(async (region) => {
+        const lock = lockFor(region);
+        try {
+          const result = await lock.acquire(plan.deadlineAt - 60_000);
+          if (result.acquired) locks.push(lock);
+          return { region, result };
+        } catch (error) {
+          if (isAuthFailure(error)) throw error;
+          return { region, error: error as Error };
+        }
+      }),
+    ).catch(async (error: unknown) => {
+      await Promise.all(locks.map((l) => l.release()));
+      throw error;
+    });
+    regions = [];
+    for (const r of results) {
+      if ('error' in r && r.error) {
+        const code = r.error instanceof CloudError ? r.error.code : 'Error';
+        report.errors.push({
+          region: r.region,
+          code,
+          message: `could not take the region lock: ${r.error.message}`,
+        });
+      } else if ('result' in r && r.result && !r.result.acquired) {
+        const message = `another run (${r.result.holder}) holds the region lock until ${new Date(r.result.expiresAt).toISOString()}`;
+        report.errors.push({ region: r.region, code: 'RegionLocked', message });
+        deps.log.warn('region.locked', { region: r.region, holder: r.result.holder });
+      } else {
+        regions.push(r.region);
+      }
+    }
+  }
+  try {
+    return await rotateRegions(regions, plan, deps, report, started);
+  } finally {
+    await Promise.all(locks.map((l) => l.release()));
+  }
+}
+
+async function rotateRegions(
+  regions: readonly string[],
+  plan: RunPlan,
+  deps: RunDeps,
+  report: ReportBuilder,
+  started: number,
+): Promise<RunReport> {
   // Phase 1: read-only. Credentials errors reject the whole run before any change.
   const scans: RegionScan[] = [];
   await Promise.all(
-    plan.regions.map(async (region) => {
+    regions.map(async (region) => {
       try {
         scans.push(await scanRegion(region, plan, deps));
       } catch (error) {

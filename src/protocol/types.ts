@@ -1,6 +1,7 @@
 import type { Clock, CvmPort, InstanceInfo, SsmPort, TagSelector } from '../cloud/ports';
 import type { OsFamily } from '../discovery/os';
 import type { SecretState, SecretStore } from '../secrets/store';
+import type { RegionLock } from './lock';
 
 /** What one run is asked to do (resolved from the environment and the event). */
 export interface RunPlan {
@@ -38,6 +39,8 @@ export interface RunDeps {
   readonly log: RunLogger;
   /** Registers a secret value with the redaction layer before it can reach any output. */
   readonly registerSecret: (value: string) => void;
+  /** The region lock to take before anything else (undefined: no locking, e.g. unit tests). */
+  readonly lockFor?: (region: string) => RegionLock;
   readonly generatePassword: (options: {
     os: OsFamily;
     userName: string;

@@ -275,8 +275,9 @@ describe('Rotation through the handler, against the emulator', () => {
     });
     const { ssmClient } = await import('../helpers/sdk');
     const ssm = ssmClient(emulator);
+    // 996 others + the rotator's region lock secret = 997: room for 3 of the 5.
     await Promise.all(
-      Array.from({ length: 997 }, (_, i) =>
+      Array.from({ length: 996 }, (_, i) =>
         ssm.CreateSecret({ SecretName: `other-${i}`, SecretString: 'x' }),
       ),
     );

@@ -88,6 +88,7 @@ describe('Function: loadEnvConfig', () => {
         maxInstances: 1000,
         verifyTimeoutMs: 300_000,
         deadlineMarginMs: 30_000,
+        lockTtlMs: 120_000,
       });
     });
 

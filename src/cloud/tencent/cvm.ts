@@ -86,6 +86,11 @@ export class TencentCvm implements CvmPort {
     private readonly clients: TencentClients,
     private readonly limiter: ApiLimiter,
     private readonly clock: Clock,
+    /**
+     * Runs right before each request is sent (after pacing and between retries), so a check
+     * such as the region lock's applies to the request actually leaving, not to a queued one.
+     */
+    private readonly beforeSend?: (action: string, region: string) => void,
   ) {}
 
   private call<T>(
@@ -97,6 +102,7 @@ export class TencentCvm implements CvmPort {
     return withRetry(
       () =>
         this.limiter.run(action, region, async () => {
+          this.beforeSend?.(action, region);
           try {
             return await fn();
           } catch (error) {

@@ -29,12 +29,18 @@ export class TencentSsm implements SsmPort {
     private readonly clients: TencentClients,
     private readonly limiter: ApiLimiter,
     private readonly clock: Clock,
+    /**
+     * Runs right before each request is sent (after pacing and between retries), so a check
+     * such as the region lock's applies to the request actually leaving, not to a queued one.
+     */
+    private readonly beforeSend?: (action: string, region: string) => void,
   ) {}
 
   private async call(action: string, region: string, fn: () => Promise<unknown>): Promise<Raw> {
     const result = await withRetry(
       () =>
         this.limiter.run(action, region, async () => {
+          this.beforeSend?.(action, region);
           try {
             return await fn();
           } catch (error) {
