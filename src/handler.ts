@@ -13,6 +13,7 @@ import { LockLostError, lockSecretName, RegionLock } from './protocol/lock';
 import type { RunReport } from './protocol/report';
 import { runRotation } from './protocol/rotate';
 import type { RunDeps, RunPlan } from './protocol/types';
+import { PackedSecretStore } from './secrets/packed';
 import { SecretStore } from './secrets/store';
 
 /** Requests that change something: each must hold the region lock when it leaves. */
@@ -151,7 +152,17 @@ export async function runFromEvent(
     const report = await runRotation(plan, {
       cvm: ports.cvm,
       ssm: ports.ssm,
-      store: new SecretStore(ports.ssm, config.kmsKeyId),
+      store:
+        config.secretLayout === 'packed'
+          ? new PackedSecretStore(
+              ports.ssm,
+              config.secretPrefix,
+              runId,
+              clock,
+              config.keepVersions,
+              config.kmsKeyId,
+            )
+          : new SecretStore(ports.ssm, config.kmsKeyId, config.secretPrefix),
       clock,
       log,
       registerSecret: (value) => redactor.register(value),

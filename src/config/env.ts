@@ -61,7 +61,12 @@ export interface EnvConfig {
   readonly verifyTimeoutMs: number;
   readonly deadlineMarginMs: number;
   readonly lockTtlMs: number;
+  readonly secretLayout: SecretLayout;
 }
+
+/** `instance`: one secret per instance (default); `packed`: up to 50 instances per secret. */
+export type SecretLayout = 'instance' | 'packed';
+export const SECRET_LAYOUTS: readonly SecretLayout[] = ['instance', 'packed'];
 
 /** Defaults, in the variables' own units. */
 export const ENV_DEFAULTS = {
@@ -76,6 +81,7 @@ export const ENV_DEFAULTS = {
   ROTATION_VERIFY_TIMEOUT_SECONDS: 300,
   ROTATION_DEADLINE_MARGIN_SECONDS: 30,
   ROTATION_LOCK_TTL_SECONDS: 120,
+  ROTATION_SECRET_LAYOUT: 'instance',
 } as const satisfies Record<string, string | number | boolean>;
 
 /** Integer ranges, inclusive. */
@@ -133,6 +139,7 @@ export const ENV_VARIABLES = [
   'ROTATION_VERIFY_TIMEOUT_SECONDS',
   'ROTATION_DEADLINE_MARGIN_SECONDS',
   'ROTATION_LOCK_TTL_SECONDS',
+  'ROTATION_SECRET_LAYOUT',
 ] as const;
 
 const ROTATION_PREFIX = 'ROTATION_';
@@ -228,6 +235,15 @@ const EnvSchema = z.object({
   }),
   ROTATION_FORCE_STOP: boolean('ROTATION_FORCE_STOP'),
   ROTATION_DRY_RUN: boolean('ROTATION_DRY_RUN'),
+  ROTATION_SECRET_LAYOUT: variable((text, problems): SecretLayout => {
+    const layout = SECRET_LAYOUTS.find((l) => l === text.toLowerCase());
+    if (!layout) {
+      problems.push(
+        `ROTATION_SECRET_LAYOUT: must be one of ${SECRET_LAYOUTS.map((l) => `"${l}"`).join(', ')}`,
+      );
+    }
+    return layout ?? 'instance';
+  }),
   ROTATION_PASSWORD_SCOPE: variable((text, problems): PasswordScope => {
     const lower = text.toLowerCase();
     const scope = PASSWORD_SCOPES.find((s) => s === lower);
@@ -327,6 +343,7 @@ export function loadEnvConfig(env: Env): EnvConfig {
     deadlineMarginMs:
       (v.ROTATION_DEADLINE_MARGIN_SECONDS ?? ENV_DEFAULTS.ROTATION_DEADLINE_MARGIN_SECONDS) * 1000,
     lockTtlMs: (v.ROTATION_LOCK_TTL_SECONDS ?? ENV_DEFAULTS.ROTATION_LOCK_TTL_SECONDS) * 1000,
+    secretLayout: v.ROTATION_SECRET_LAYOUT ?? ENV_DEFAULTS.ROTATION_SECRET_LAYOUT,
   };
 }
 

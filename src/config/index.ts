@@ -11,11 +11,11 @@
  */
 import type { TencentCredentials } from '../cloud/tencent/credentials';
 import { ConfigError, type EventError, isEventError } from '../errors';
-import { type Endpoints, type EnvConfig, loadEnvConfig } from './env';
+import { type Endpoints, type EnvConfig, loadEnvConfig, type SecretLayout } from './env';
 import { parseEvent, type RunRequest } from './event';
 import { formatForVariable, type PasswordScope, type TagMatcher } from './rules';
 
-export type { EndpointOverride, Endpoints, EnvConfig } from './env';
+export type { EndpointOverride, Endpoints, EnvConfig, SecretLayout } from './env';
 export { ENV_DEFAULTS, ENV_RANGES, ENV_VARIABLES, loadEnvConfig } from './env';
 export type { ManualOverrides, RunRequest } from './event';
 export { parseEvent } from './event';
@@ -78,6 +78,12 @@ export interface RunConfig {
   readonly deadlineMarginMs: number;
   /** Region lock lifetime without renewal. ROTATION_LOCK_TTL_SECONDS × 1000, default 120 s. */
   readonly lockTtlMs: number;
+  /**
+   * Where passwords are stored: `instance` (default), one secret `<prefix>-<instanceId>` per
+   * instance; `packed`, up to 50 instances per secret `<prefix>-pack-NNNN`, for regions beyond
+   * SSM's 1000-secret quota. ROTATION_SECRET_LAYOUT.
+   */
+  readonly secretLayout: SecretLayout;
   /** What invoked the function. */
   readonly trigger: 'timer' | 'manual';
   /** The timer trigger's name (timer runs only). */
@@ -173,6 +179,7 @@ function merge(env: EnvConfig, request: RunRequest): RunConfig {
     verifyTimeoutMs: env.verifyTimeoutMs,
     deadlineMarginMs: env.deadlineMarginMs,
     lockTtlMs: env.lockTtlMs,
+    secretLayout: env.secretLayout,
     trigger: request.trigger,
     ...(request.triggerName === undefined ? {} : { triggerName: request.triggerName }),
     ...(request.time === undefined ? {} : { time: request.time }),
@@ -197,6 +204,7 @@ export interface ConfigSummary {
   readonly dryRun: boolean;
   readonly passwordScope: PasswordScope;
   readonly secretPrefix: string;
+  readonly secretLayout: SecretLayout;
   readonly endpoints: { readonly cvm?: string; readonly ssm?: string };
   readonly passwordLength: number;
   readonly keepVersions: number;
@@ -235,6 +243,7 @@ export function summarizeConfig(config: RunConfig): ConfigSummary {
     dryRun: config.dryRun,
     passwordScope: config.passwordScope,
     secretPrefix: config.secretPrefix,
+    secretLayout: config.secretLayout,
     endpoints: { ...(cvm ? { cvm } : {}), ...(ssm ? { ssm } : {}) },
     passwordLength: config.passwordLength,
     keepVersions: config.keepVersions,

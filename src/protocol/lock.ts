@@ -15,6 +15,14 @@ import { CloudError } from '../errors';
  * checked against the lock right before it is sent (see `assertOwned`), and ownership ends
  * locally a safety margin before `expiresAt`, so a run that lost contact stops writing before
  * anyone else may claim the region.
+ *
+ * Two rules keep "one owner at a time" true when calls are slow (assuming the runs' clocks agree
+ * within the margin, and a request reaches the API within the margin of being sent):
+ * - a claimant judges a head expired with the time taken BEFORE it read the head, so a renewal
+ *   that landed while its answer was on the way cannot be overlooked;
+ * - once ownership has lapsed locally it is lost for good: a renewal that completes after the
+ *   lapse (a slow or retried UpdateSecret) does not revive it, because another run may already
+ *   have claimed the next epoch.
  */
 
 interface LockContent {
@@ -122,8 +130,9 @@ export class RegionLock {
    */
   async acquire(waitUntil: number): Promise<AcquireResult> {
     for (let attempt = 0; attempt < 1000; attempt++) {
-      const head = await this.head();
+      // The time before the read: a head judged expired was read after it expired.
       const now = this.clock.now();
+      const head = await this.head();
       const held = head?.content && !head.content.released && head.content.expiresAt > now;
       if (held && head.content) {
         const holder = head.content.owner;
@@ -134,7 +143,8 @@ export class RegionLock {
           holder,
           expiresAt: new Date(expiresAt).toISOString(),
         });
-        await this.clock.sleep(Math.min(expiresAt - now + 50, Math.max(1000, this.ttlMs / 6)));
+        const waitMs = expiresAt - this.clock.now() + 50;
+        await this.clock.sleep(Math.max(50, Math.min(waitMs, Math.max(1000, this.ttlMs / 6))));
         continue;
       }
       const epoch = (head?.epoch ?? 0) + 1;
@@ -165,12 +175,10 @@ export class RegionLock {
           });
         }
       } catch (error) {
-        // Another run claimed this epoch first: look again.
-        if (isCode(error, 'ResourceInUse.VersionIdExists')) continue;
-        throw error;
+        // Another run claimed this epoch first, or the answer to our own claim was lost and the
+        // adapter's retry met our own version: only the content tells which, below.
+        if (!isCode(error, 'ResourceInUse.VersionIdExists')) throw error;
       }
-      // A lost answer to our own retried claim also ends in VersionIdExists above; only the
-      // content tells who won, so confirm it.
       const mine = await this.ssm.getValue(this.region, this.name, versionFor(epoch));
       if (mine !== value) continue;
       this.epoch = epoch;
@@ -181,8 +189,9 @@ export class RegionLock {
         epoch,
         expiresAt: new Date(expiresAt).toISOString(),
       });
-      await this.prune(epoch);
+      // Renewals first: pruning may be slow and must not eat into the TTL.
       this.startHeartbeat();
+      await this.prune(epoch);
       return { acquired: true };
     }
     throw new Error(`could not settle the lock of ${this.region}`);
@@ -208,10 +217,14 @@ export class RegionLock {
         await this.pause(this.ttlMs / 3);
         if (this.stopped) break;
         try {
+          // A lapsed lock is never renewed: another run may hold the next epoch by now.
+          if (!this.owned()) {
+            this.markLost('lapsed');
+            break;
+          }
           const head = await this.head();
           if (!head || head.epoch !== this.epoch || head.content?.owner !== this.owner) {
-            this.lost = true;
-            this.onEvent('lock.lost', { region: this.region, epoch: this.epoch });
+            this.markLost('claimed-by-another');
             break;
           }
           const expiresAt = this.clock.now() + this.ttlMs;
@@ -220,6 +233,13 @@ export class RegionLock {
             versionId: versionFor(this.epoch),
             value: this.body(expiresAt, false),
           });
+          if (this.stopped) break;
+          // The renewal counts only if it landed while the lock was still ours: one that took
+          // past the lapse (retries, a slow answer) may have landed after another run's claim.
+          if (!this.owned()) {
+            this.markLost('renewed-too-late');
+            break;
+          }
           this.expiresAt = Math.max(this.expiresAt, expiresAt);
         } catch (error) {
           // Keep trying; `owned()` still ends at the last known expiry.
@@ -227,6 +247,11 @@ export class RegionLock {
         }
       }
     })();
+  }
+
+  private markLost(why: string): void {
+    this.lost = true;
+    this.onEvent('lock.lost', { region: this.region, epoch: this.epoch, why });
   }
 
   /** A sleep that `release` can cut short and that never keeps the process alive by itself. */

@@ -41,6 +41,18 @@ function isAmbiguous(error: unknown): boolean {
   );
 }
 
+/**
+ * Whether the batch's password may already be on the instances through an earlier call (an
+ * unrecorded reset of an earlier run, or a lost answer in this run). Then only a verified
+ * success settles it: a FAILED or refused call keeps the pending version, and that call's
+ * RequestId is not recorded, so that a later run never reads its FAILED as "the pending password
+ * was never applied" and deletes the only copy of the actual password.
+ */
+const mayBeApplied = (batch: {
+  readonly reapply: boolean;
+  readonly uncertain?: boolean;
+}): boolean => batch.reapply || batch.uncertain === true;
+
 interface Batch {
   readonly os: OsFamily;
   readonly userName: string;
@@ -48,6 +60,11 @@ interface Batch {
   targets: Target[];
   /** Re-applying a stored pending password: no new version, and a failure keeps the pending one. */
   readonly reapply: boolean;
+  /**
+   * An earlier call of this run with this password may have applied it (its answer was lost):
+   * a later FAILED or refused call proves nothing about that one, so the pending version stays.
+   */
+  readonly uncertain?: boolean;
   /** The pending version per instance. */
   readonly versions: Map<string, { versionId: string; content: SecretContent }>;
 }
@@ -423,11 +440,12 @@ export class RegionRun {
     this.deps.checkpoint?.('reset.requested', { region: this.region, requestId });
 
     // Record which call applies each pending version, so a crash while waiting can be resumed
-    // without a second reset. Best effort: without it the next run re-applies instead.
+    // without a second reset. Best effort: without it the next run re-applies instead. Never for
+    // a password an earlier call may have applied (see mayBeApplied).
     await Promise.all(
       batch.targets.map(async (t) => {
         const v = batch.versions.get(t.instance.instanceId);
-        if (!v) return;
+        if (!v || mayBeApplied(batch)) return;
         const content: SecretContent = { ...v.content, status: 'applying', requestId };
         try {
           await this.deps.store.update(this.region, t.secretName, v.versionId, content);
@@ -475,7 +493,7 @@ export class RegionRun {
         this.estimateMs[kind] = Math.max(this.estimateMs[kind] * 0.5, took * 1.2);
         await this.promote(t, v.versionId, v.content, requestId);
         this.rotated(t, v.versionId, batch.reapply);
-      } else if (outcome.kind === 'failed' && !batch.reapply) {
+      } else if (outcome.kind === 'failed' && !mayBeApplied(batch)) {
         // FAILED keeps the old password (facts §1.2), so the pending one must not stay newest.
         await this.discard(t, v.versionId);
         this.fail(t, `reset-failed: ${outcome.message}`, { requestId });
@@ -552,9 +570,10 @@ export class RegionRun {
     });
     if (isAmbiguous(error) && attempt < MAX_BATCH_ATTEMPTS) {
       // The reset may have started. Wait until no operation runs on these instances, then apply
-      // the same stored password again: the outcome is then certain either way.
+      // the same stored password again. Only a verified success makes the outcome certain: from
+      // now on a FAILED or refused call keeps the pending version.
       await Promise.all(ids.map((id) => this.watcher.wait(id, undefined, null, this.until())));
-      await this.retryWith(batch, attempt + 1);
+      await this.retryWith({ ...batch, uncertain: true }, attempt + 1);
       return;
     }
     // Splitting halves the batch each time, so it ends even past the attempt limit.
@@ -570,7 +589,7 @@ export class RegionRun {
     }
     for (const t of batch.targets) {
       const v = batch.versions.get(t.instance.instanceId);
-      if (!batch.reapply && v && !isAmbiguous(error)) {
+      if (!mayBeApplied(batch) && v && !isAmbiguous(error)) {
         try {
           await this.discard(t, v.versionId);
         } catch (discardError) {
@@ -584,7 +603,7 @@ export class RegionRun {
         t,
         isAmbiguous(error)
           ? `reset-outcome-unknown: ${code}; pending version kept`
-          : `reset-refused: ${code}`,
+          : `reset-refused: ${code}${mayBeApplied(batch) ? '; pending version kept' : ''}`,
         {
           code,
           requestId: error instanceof CloudError ? error.requestId : undefined,
@@ -612,9 +631,10 @@ export class RegionRun {
       const blocker = now ? resetBlocker(now, this.plan.forceStop) : 'instance-gone';
       if (now) t.instance = now;
       if (blocker && refusal) {
-        // Refused calls applied nothing, so this instance's pending version can go.
-        if (v && !batch.reapply) await this.discard(t, v.versionId).catch(() => undefined);
-        if (batch.reapply) this.fail(t, `pending-unresolved: ${blocker}`);
+        // A refused call applied nothing, so this instance's pending version can go, unless an
+        // earlier call may have applied it.
+        if (v && !mayBeApplied(batch)) await this.discard(t, v.versionId).catch(() => undefined);
+        if (mayBeApplied(batch)) this.fail(t, `pending-unresolved: ${blocker}`);
         else if (blocker === 'instance-gone') this.fail(t, 'instance-gone');
         else this.skip(t, `${blocker} (changed since discovery)`);
       } else {

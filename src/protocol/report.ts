@@ -52,6 +52,10 @@ export class ReportBuilder {
     return this.entries.get(instanceId);
   }
 
+  all(): IterableIterator<InstanceReport> {
+    return this.entries.values();
+  }
+
   build(runId: string, dryRun: boolean, durationMs: number): RunReport {
     const instances = [...this.entries.values()].sort((a, b) =>
       a.region === b.region

@@ -2,7 +2,7 @@ import type { InstanceInfo } from '../cloud/ports';
 import { classifyInstances, discoverByIds, discoverByTags } from '../discovery/discover';
 import { isExcluded, resetBlocker, SkipReason } from '../discovery/eligibility';
 import { CloudError } from '../errors';
-import { instanceIdOf, secretName } from '../secrets/layout';
+import { secretName } from '../secrets/layout';
 import type { RegionLock } from './lock';
 import { RegionRun } from './region';
 import { baseEntry, ReportBuilder, type RunReport } from './report';
@@ -173,7 +173,10 @@ async function rotateRegions(
       continue;
     }
     const room = Math.max(0, SECRETS_PER_REGION - existing);
-    const overflow = new Set(needNew.slice(room).map((t) => t.instance.instanceId));
+    // In the packed layout many instances share one secret: find how many fit.
+    let fit = needNew.length;
+    while (fit > 0 && deps.store.secretsNeeded(region, fit) > room) fit--;
+    const overflow = new Set(needNew.slice(fit).map((t) => t.instance.instanceId));
     if (overflow.size > 0) {
       const reason = `secret-quota-exceeded: region ${region} holds ${existing} of ${SECRETS_PER_REGION} secrets; ${needNew.length} new needed`;
       deps.log.error('quota.exceeded', {
@@ -215,6 +218,14 @@ async function rotateRegions(
       await run.rotate([...w.rotate, ...freed]);
     }),
   );
+  // Name the real SSM secret and version of every entry (the packed layout shares secrets).
+  for (const entry of report.all()) {
+    if (!entry.secretName || !entry.region) continue;
+    const where = deps.store.locate(entry.region, entry.secretName, entry.versionId);
+    if (where.secretName) entry.secretName = where.secretName;
+    else delete entry.secretName;
+    if (where.versionId) entry.versionId = where.versionId;
+  }
   return report.build(plan.runId, plan.dryRun, deps.clock.now() - started);
 }
 
@@ -267,11 +278,7 @@ async function scanRegion(region: string, plan: RunPlan, deps: RunDeps): Promise
     : await discoverByTags(deps.cvm, region, plan.tags);
   const identities = await classifyInstances(deps.cvm, region, instances);
   const prefix = plan.secretPrefix;
-  const names = new Set(
-    (await deps.ssm.listSecrets(region, `${prefix}-ins-`))
-      .map((s) => s.name)
-      .filter((name) => instanceIdOf(prefix, name) !== undefined),
-  );
+  const names = await deps.store.existing(region);
   const targets: Target[] = [];
   const unknownOs: InstanceInfo[] = [];
   for (const instance of instances) {

@@ -1,6 +1,6 @@
 import type { Clock, CvmPort, InstanceInfo, SsmPort, TagSelector } from '../cloud/ports';
 import type { OsFamily } from '../discovery/os';
-import type { SecretState, SecretStore } from '../secrets/store';
+import type { InstanceSecretStore, SecretState } from '../secrets/store';
 import type { RegionLock } from './lock';
 
 /** What one run is asked to do (resolved from the environment and the event). */
@@ -34,7 +34,7 @@ export interface RunLogger {
 export interface RunDeps {
   readonly cvm: CvmPort;
   readonly ssm: SsmPort;
-  readonly store: SecretStore;
+  readonly store: InstanceSecretStore;
   readonly clock: Clock;
   readonly log: RunLogger;
   /** Registers a secret value with the redaction layer before it can reach any output. */

@@ -1,6 +1,12 @@
 import type { SecretVersion, SsmPort } from '../cloud/ports';
 import { CloudError } from '../errors';
-import { decodeContent, encodeContent, newestFirst, type SecretContent } from './layout';
+import {
+  decodeContent,
+  encodeContent,
+  instanceIdOf,
+  newestFirst,
+  type SecretContent,
+} from './layout';
 
 /** What the rotator knows about one instance's secret before it changes anything. */
 export interface SecretState {
@@ -12,19 +18,69 @@ export interface SecretState {
   readonly newest?: { readonly versionId: string; readonly content: SecretContent | undefined };
 }
 
-const isCode = (error: unknown, code: string): boolean =>
+export const isCode = (error: unknown, code: string): boolean =>
   error instanceof CloudError && error.code === code;
 
 /**
- * Secret operations the protocol needs, each safe to repeat. A write whose answer was lost is
+ * The protocol's view of where passwords are stored, per instance. Two layouts implement it:
+ * one secret per instance (`SecretStore`, the default and the contract of issue [2]) and several
+ * instances per secret (`PackedSecretStore`, for regions beyond SSM's 1000-secret quota). The
+ * protocol (persist → reset → verify → promote, reconcile) is the same for both.
+ */
+export interface InstanceSecretStore {
+  /** Names (`<prefix>-<instanceId>`) of the instances that have stored passwords in `region`. */
+  existing(region: string): Promise<Set<string>>;
+  /** How many new SSM secrets storing `count` more instances would create. */
+  secretsNeeded(region: string, count: number): number;
+  read(region: string, name: string): Promise<SecretState>;
+  readContent(region: string, name: string, versionId: string): Promise<SecretContent | undefined>;
+  /** Durably stores a new version; resolves only once it is in SSM. */
+  put(
+    region: string,
+    name: string,
+    versionId: string,
+    content: SecretContent,
+    exists: boolean,
+  ): Promise<void>;
+  update(region: string, name: string, versionId: string, content: SecretContent): Promise<void>;
+  remove(region: string, name: string, versionId: string): Promise<void>;
+  /**
+   * Where an instance's password really lives, for the report: the SSM secret and, given a
+   * version of the instance, the SSM version holding it. Empty when nothing is stored yet.
+   */
+  locate(
+    region: string,
+    name: string,
+    versionId?: string,
+  ): { secretName?: string; versionId?: string };
+}
+
+/**
+ * One secret per instance. Each operation is safe to repeat: a write whose answer was lost is
  * retried by the adapter and then meets `ResourceInUse.*`; that is checked against what we meant
  * to write, never assumed.
  */
-export class SecretStore {
+export class SecretStore implements InstanceSecretStore {
   constructor(
     private readonly ssm: SsmPort,
     private readonly kmsKeyId?: string,
+    private readonly prefix = 'cvm-password',
   ) {}
+
+  async existing(region: string): Promise<Set<string>> {
+    const found = await this.ssm.listSecrets(region, `${this.prefix}-ins-`);
+    return new Set(
+      found.map((s) => s.name).filter((name) => instanceIdOf(this.prefix, name) !== undefined),
+    );
+  }
+
+  secretsNeeded(_region: string, count: number): number {
+    return count;
+  }
+
+  locate(_region: string, name: string, versionId?: string) {
+    return versionId === undefined ? { secretName: name } : { secretName: name, versionId };
+  }
 
   async read(region: string, name: string): Promise<SecretState> {
     let versions: readonly SecretVersion[];

@@ -89,6 +89,7 @@ describe('Function: loadEnvConfig', () => {
         verifyTimeoutMs: 300_000,
         deadlineMarginMs: 30_000,
         lockTtlMs: 120_000,
+        secretLayout: 'instance',
       });
     });
 
