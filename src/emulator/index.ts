@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { type CallRecord, SecretSink } from './calllog';
+import { type AppliedChaos, ChaosEngine, type ChaosOptions } from './chaos';
 import { createClock } from './clock';
 import { createCvm } from './cvm';
 import { type FleetInput, loadFleet } from './cvm/fleet';
@@ -13,6 +14,14 @@ import { DEFAULT_SSM_LIMITS, type SsmLimits, type SsmState } from './ssm/model';
 import type { Credential, FaultOptions, ResetTiming } from './types';
 
 export type { CallRecord } from './calllog';
+export type {
+  AppliedChaos,
+  ChaosAnswer,
+  ChaosMutation,
+  ChaosOptions,
+  ChaosPath,
+  ChaosRule,
+} from './chaos';
 export type { FleetInput, FleetSpec } from './cvm/fleet';
 export type { CvmState, InstanceRecord, InstanceSeed } from './cvm/model';
 export type {
@@ -52,6 +61,8 @@ export interface EmulatorOptions {
   timeScale?: number;
   resetTiming?: Partial<ResetTiming>;
   faults?: FaultOptions;
+  /** The misbehaving mode: corrupts success answers of chosen actions (./chaos.ts). Default off. */
+  chaos?: ChaosOptions;
   /** Seed of the PRNG behind fleets, latency and faults (default 1). */
   seed?: number;
   /** SSM quotas; defaults are the real ones (1000 secrets, 10 versions, 32 KB). */
@@ -69,6 +80,13 @@ export interface EmulatorState {
   readonly scf: ScfState;
   /** Mutable: tests change faults while the emulator runs. */
   faults: FaultOptions;
+  /**
+   * Mutable: the misbehaving mode, or undefined for none. Assigning a new object restarts its
+   * PRNG and `times` counters; mutating the assigned object in place has no defined effect.
+   */
+  chaos: ChaosOptions | undefined;
+  /** Every corruption chaos applied over the emulator's life, oldest first. */
+  chaosApplied(): readonly AppliedChaos[];
   /** Mutable: documented limits, overrides, or undefined for none. */
   rateLimits: Record<string, number> | undefined;
   latencyMs: readonly [number, number];
@@ -118,12 +136,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const credentials = [...(options.credentials ?? [DEFAULT_CREDENTIAL])];
   const resetTiming: ResetTiming = { ...DEFAULT_RESET_TIMING, ...options.resetTiming };
   const fleet = await loadFleet(options.fleet ?? 'none', options.seed ?? 1);
+  const chaosLog: AppliedChaos[] = [];
+  let chaosEngine: ChaosEngine | undefined;
+  let chaosFor: ChaosOptions | undefined;
 
   const state: EmulatorState = {
     cvm: undefined as unknown as CvmState,
     ssm: undefined as unknown as SsmState,
     scf: undefined as unknown as ScfState,
     faults: options.faults ?? {},
+    chaos: options.chaos,
+    chaosApplied: () => chaosLog,
     rateLimits: resolveLimits(options.rateLimits),
     latencyMs: latencyRange(options.latencyMs),
     credentials,
@@ -152,6 +175,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return limiter;
     },
     faults: () => state.faults,
+    chaos: () => {
+      if (state.chaos === undefined) return undefined;
+      if (chaosFor !== state.chaos) {
+        chaosEngine = new ChaosEngine(state.chaos, chaosLog);
+        chaosFor = state.chaos;
+      }
+      return chaosEngine;
+    },
     latencyMs: () => state.latencyMs,
     sink,
     record: (call) => {

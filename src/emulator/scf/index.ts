@@ -5,6 +5,7 @@ import { invokeAction, type PendingAnswers } from './invoke';
 import type { ScfFunctions, ScfState } from './model';
 import { ScfRuntime } from './runtime';
 
+export { MAX_EVENT_BYTES, SCF_ERRORS } from './invoke';
 export type {
   InvocationStatus,
   InvocationType,
@@ -14,7 +15,6 @@ export type {
   ScfInvocationContext,
   ScfState,
 } from './model';
-export { MAX_EVENT_BYTES, SCF_ERRORS } from './invoke';
 
 /**
  * The emulated SCF 2018-04-16 with its one action, `Invoke`, over the functions the caller

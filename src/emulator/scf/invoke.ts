@@ -118,7 +118,8 @@ export function invokeAction(runtime: ScfRuntime, pending: PendingAnswers): Acti
         event,
       });
       // The asynchronous answer carries only the id: "异步调用返回为空" for every other field.
-      if (type === 'Event') return { Result: { FunctionRequestId: functionRequestId, InvokeResult: 0 } };
+      if (type === 'Event')
+        return { Result: { FunctionRequestId: functionRequestId, InvokeResult: 0 } };
       pending.set(ctx.requestId, result);
       // The server writes the answer in this same turn, so by the time the function finishes the
       // answer has either been deferred (and the entry taken) or dropped by an injected fault.
