@@ -2,7 +2,7 @@
 // SCF's Nodejs16.13 and Nodejs18.15 runtimes (facts/serverless-deploy.md §5: handler
 // `index.main_handler`, CommonJS at the package root, esbuild target node16), and the operator
 // CLI into dist/cli.js. Prints each file's size.
-import { statSync } from 'node:fs';
+import { chmodSync, statSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const entries = [
@@ -37,6 +37,7 @@ for (const entry of entries) {
     logLevel: 'warning',
     ...(entry.banner ? { banner: { js: entry.banner } } : {}),
   });
+  if (entry.banner) chmodSync(entry.out, 0o755);
   const bytes = statSync(entry.out).size;
   console.log(
     `${entry.out}: ${bytes.toLocaleString('en-US')} bytes (${(bytes / 1024 / 1024).toFixed(2)} MB)`,

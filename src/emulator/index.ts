@@ -155,7 +155,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     now: () => clock.now(),
   };
   const cvm = createCvm({ clock, random, faults: () => state.faults, resetTiming, fleet });
-  const ssm = createSsm({ clock, limits: { ...DEFAULT_SSM_LIMITS, ...options.ssmLimits }, random: createRandom((options.seed ?? 1) + 1) });
+  const ssm = createSsm({
+    clock,
+    limits: { ...DEFAULT_SSM_LIMITS, ...options.ssmLimits },
+    random: createRandom((options.seed ?? 1) + 1),
+  });
   const scf = createScf(options.functions ?? {});
   Object.assign(state, { cvm: cvm.state, ssm: ssm.state, scf: scf.state });
 
@@ -190,7 +194,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (calls.length > callLogLimit) calls.splice(0, calls.length - callLogLimit);
     },
   });
-  scf.attach(server);
   // Many parallel SDK calls: keep-alive sockets must not pile up behind a small backlog.
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

@@ -95,7 +95,10 @@ function validateObject(
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(raw)) {
     if (!Object.hasOwn(spec, key)) {
-      throw new ApiError('UnknownParameter', `The parameter \`${prefix}${key}\` is not recognized.`);
+      throw new ApiError(
+        'UnknownParameter',
+        `The parameter \`${prefix}${key}\` is not recognized.`,
+      );
     }
   }
   for (const [key, field] of Object.entries(spec)) {
@@ -154,7 +157,10 @@ export function unflatten(flat: Record<string, string>): Record<string, unknown>
         } else if (isPlainObject(next)) {
           node = next;
         } else {
-          throw new ApiError('InvalidParameter', `The parameter \`${key}\` conflicts with another.`);
+          throw new ApiError(
+            'InvalidParameter',
+            `The parameter \`${key}\` conflicts with another.`,
+          );
         }
       }
     }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { URLSearchParams } from 'node:url';
 import type { CallRecord } from './calllog';
 import { redactParams, type SecretSink } from './calllog';
+import type { ChaosEngine } from './chaos';
 import type { Clock } from './clock';
 import { ApiError, DropConnection } from './errors';
 import { type Encoding, unflatten, validateParams } from './params';
@@ -43,6 +44,8 @@ export interface PipelineDeps {
   readonly latencyMs: () => readonly [number, number];
   readonly sink: SecretSink;
   readonly record: (call: Omit<CallRecord, 'seq'>) => void;
+  /** The misbehaving mode (./chaos.ts): corrupts success answers; undefined when off. */
+  readonly chaos?: () => ChaosEngine | undefined;
 }
 
 interface Decoded {
@@ -302,7 +305,7 @@ export function createEmulatorServer(deps: PipelineDeps): Server {
       sinkSecrets(deps.sink, decoded.raw);
       const params = validateParams(def.params, decoded.raw, decoded.encoding);
       logged = redactParams(params) as Record<string, unknown>;
-      const fields = def.run(params, {
+      const fields = await def.run(params, {
         region,
         requestId,
         secretId: decoded.secretId,
@@ -322,6 +325,16 @@ export function createEmulatorServer(deps: PipelineDeps): Server {
       });
       if (dropAnswer) {
         req.socket.destroy();
+        return;
+      }
+      const chaotic = deps.chaos?.()?.corrupt(action, requestId, fields);
+      if (chaotic) {
+        if (chaotic.delayMs > 0) await sleep(chaotic.delayMs);
+        res.writeHead(chaotic.status, {
+          'Content-Type': chaotic.contentType,
+          ...(typeof traceId === 'string' ? { 'X-TC-TraceId': traceId } : {}),
+        });
+        res.end(chaotic.body);
         return;
       }
       answer(successBody(requestId, fields));

@@ -16,8 +16,15 @@ export interface ActionDef {
   readonly params: ParamSpec;
   /** Whether the action needs `X-TC-Region` (`MissingParameter` otherwise). */
   readonly regional: boolean;
-  /** Returns the response fields (the server adds `RequestId`), or throws `ApiError`. */
-  run(params: Record<string, unknown>, ctx: ActionContext): Record<string, unknown>;
+  /**
+   * Returns the response fields (the server adds `RequestId`), or throws `ApiError`. Only SCF's
+   * synchronous `Invoke` answers asynchronously (it waits for the function); CVM and SSM actions
+   * are synchronous, so their state changes happen in request order.
+   */
+  run(
+    params: Record<string, unknown>,
+    ctx: ActionContext,
+  ): Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 export interface ServiceDef {
@@ -48,7 +55,11 @@ export interface FaultOptions {
   /** Probability per action that the request is processed but the answer is lost (socket destroyed after). */
   dropAfterRate?: Record<string, number>;
   /** Fail the Nth call (1-based, counted per action over the emulator's life) with an error or a drop. */
-  failNth?: Array<{ action: string; n: number; fault: 'internal' | 'drop' | { code: string; message: string } }>;
+  failNth?: Array<{
+    action: string;
+    n: number;
+    fault: 'internal' | 'drop' | { code: string; message: string };
+  }>;
   /** Probability that a reset of an instance ends `FAILED` (old password kept). */
   resetFailureRate?: number;
   /** Instance IDs whose next resets end `FAILED`. */

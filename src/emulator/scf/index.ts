@@ -1,7 +1,5 @@
-import type { Server } from 'node:http';
 import type { ServiceDef } from '../types';
-import { deferSyncAnswers } from './defer';
-import { invokeAction, type PendingAnswers } from './invoke';
+import { invokeAction } from './invoke';
 import type { ScfFunctions, ScfState } from './model';
 import { ScfRuntime } from './runtime';
 
@@ -18,25 +16,18 @@ export type {
 
 /**
  * The emulated SCF 2018-04-16 with its one action, `Invoke`, over the functions the caller
- * registered. `attach(server)` must be called on the emulator's HTTP server so that synchronous
- * invocations can wait for their function (see ./defer.ts).
+ * registered.
  */
-export function createScf(functions: ScfFunctions): {
-  service: ServiceDef;
-  state: ScfState;
-  attach(server: Server): void;
-} {
+export function createScf(functions: ScfFunctions): { service: ServiceDef; state: ScfState } {
   const runtime = new ScfRuntime(functions);
-  const pending: PendingAnswers = new Map();
   return {
     service: {
       version: '2018-04-16',
       name: 'SCF',
       // SCF uses the common InternalError (its Invoke list: InternalError, InternalError.System).
       internalErrorCode: 'InternalError',
-      actions: { Invoke: invokeAction(runtime, pending) },
+      actions: { Invoke: invokeAction(runtime) },
     },
     state: runtime,
-    attach: (server) => deferSyncAnswers(server, pending),
   };
 }

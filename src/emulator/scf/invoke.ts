@@ -1,7 +1,7 @@
 import { ApiError } from '../errors';
 import type { ActionDef } from '../types';
 import type { InvocationType } from './model';
-import { DEFAULT_QUALIFIERS, type InvokeResult, type ScfRuntime } from './runtime';
+import { DEFAULT_QUALIFIERS, type ScfRuntime } from './runtime';
 
 /**
  * ClientContext limits: "同步调用最大支持 6MB，异步调用最大支持 128 KB" (InvokeRequest.ClientContext
@@ -35,8 +35,6 @@ export const SCF_ERRORS = {
 } as const;
 
 /** Synchronous answers waiting for their function, by the API call's RequestId. */
-export type PendingAnswers = Map<string, Promise<InvokeResult>>;
-
 function parseEvent(text: string | undefined): unknown {
   // No ClientContext: the handler receives an empty object, as from a console test with `{}`.
   if (text === undefined || text.trim() === '') return {};
@@ -51,10 +49,9 @@ function parseEvent(text: string | undefined): unknown {
 /**
  * `Invoke` (SCF 2018-04-16). `Event` answers at once with the FunctionRequestId and runs the
  * handler in the background; `RequestResponse` (the API's default) answers with the handler's
- * result. The server's action contract is synchronous, so a RequestResponse invocation parks its
- * answer in `pending`; {@link deferSyncAnswers} holds the HTTP response until it is ready.
+ * result, so its answer is a promise the server awaits.
  */
-export function invokeAction(runtime: ScfRuntime, pending: PendingAnswers): ActionDef {
+export function invokeAction(runtime: ScfRuntime): ActionDef {
   return {
     regional: true,
     params: {
@@ -120,11 +117,7 @@ export function invokeAction(runtime: ScfRuntime, pending: PendingAnswers): Acti
       // The asynchronous answer carries only the id: "异步调用返回为空" for every other field.
       if (type === 'Event')
         return { Result: { FunctionRequestId: functionRequestId, InvokeResult: 0 } };
-      pending.set(ctx.requestId, result);
-      // The server writes the answer in this same turn, so by the time the function finishes the
-      // answer has either been deferred (and the entry taken) or dropped by an injected fault.
-      void result.then(() => pending.delete(ctx.requestId));
-      return { Result: { FunctionRequestId: functionRequestId, InvokeResult: 0 } };
+      return result.then((value) => ({ Result: value }));
     },
   };
 }

@@ -7,5 +7,7 @@ export function successBody(requestId: string, fields: Record<string, unknown>):
 }
 
 export function errorBody(requestId: string, code: string, message: string): string {
-  return JSON.stringify({ Response: { Error: { Code: code, Message: message }, RequestId: requestId } });
+  return JSON.stringify({
+    Response: { Error: { Code: code, Message: message }, RequestId: requestId },
+  });
 }
