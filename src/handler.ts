@@ -5,10 +5,12 @@ import { ApiLimiter } from './cloud/limiter';
 import { type Clock, type CvmPort, type SsmPort, systemClock } from './cloud/ports';
 import { TencentClients } from './cloud/tencent/clients';
 import { TencentCvm } from './cloud/tencent/cvm';
+import { TencentScf } from './cloud/tencent/scf';
 import { TencentSsm } from './cloud/tencent/ssm';
 import { type RunConfig, resolveRunConfig, summarizeConfig } from './config';
-import { isInputError } from './errors';
+import { ConfigError, isInputError } from './errors';
 import { generatePassword } from './password/generate';
+import { fanOut } from './protocol/fanout';
 import { LockLostError, lockSecretName, RegionLock } from './protocol/lock';
 import type { RunReport } from './protocol/report';
 import { runRotation } from './protocol/rotate';
@@ -32,6 +34,8 @@ export interface ScfContext {
   readonly time_limit_in_ms?: number;
   readonly memory_limit_in_mb?: number;
   readonly tencentcloud_region?: string;
+  readonly namespace?: string;
+  readonly function_version?: string;
 }
 
 /** SCF's maximum timeout; used when the context does not say (a local run). */
@@ -110,6 +114,7 @@ export async function runFromEvent(
     credentials: config.credentials,
     ...(config.endpoints.cvm ? { cvmEndpoint: config.endpoints.cvm } : {}),
     ...(config.endpoints.ssm ? { ssmEndpoint: config.endpoints.ssm } : {}),
+    ...(config.endpoints.scf ? { scfEndpoint: config.endpoints.scf } : {}),
   });
   const limiter = new ApiLimiter(clock);
   // Every mutating request is checked against the region lock right before it is sent.
@@ -140,6 +145,47 @@ export async function runFromEvent(
     locks.set(region, lock);
     return lock;
   };
+
+  if (config.fanout && config.regions.length > 1) {
+    log.info('run.started', {
+      trigger: config.trigger,
+      ...(config.reason ? { reason: config.reason } : {}),
+      config: summarizeConfig(config),
+      mode: 'fanout',
+    });
+    try {
+      if (!context.function_name) {
+        throw new ConfigError([
+          'ROTATION_FANOUT: the SCF context names no function_name, so the run cannot invoke itself per region',
+        ]);
+      }
+      const scf = new TencentScf(clients, limiter, clock);
+      const report = await fanOut(
+        config,
+        runId,
+        {
+          functionName: context.function_name,
+          namespace: context.namespace ?? 'default',
+          qualifier: context.function_version ?? '$DEFAULT',
+          region: context.tencentcloud_region ?? config.region,
+        },
+        scf,
+        log,
+        () => clock.now(),
+      );
+      log.info('run.finished', {
+        status: report.status,
+        fanout: report.fanout?.length ?? 0,
+        durationMs: report.durationMs,
+      });
+      return report;
+    } catch (error) {
+      log.error('run.failed', { error });
+      throw redactor.sanitizeError(error);
+    } finally {
+      clients.close();
+    }
+  }
 
   log.info('run.started', {
     trigger: config.trigger,

@@ -104,6 +104,19 @@ export interface SsmPort {
   deleteVersion(region: string, name: string, versionId: string): Promise<void>;
 }
 
+export interface InvokeRequest {
+  readonly functionName: string;
+  readonly namespace: string;
+  readonly qualifier: string;
+  /** Becomes the invoked handler's `event`. */
+  readonly event: unknown;
+}
+
+export interface ScfPort {
+  /** Starts an asynchronous invocation (InvocationType Event); resolves to its FunctionRequestId. */
+  invokeAsync(region: string, request: InvokeRequest): Promise<string>;
+}
+
 /** Time as the rotator sees it; the benchmark injects a faster one. */
 export interface Clock {
   now(): number;

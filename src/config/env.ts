@@ -36,6 +36,8 @@ export interface EndpointOverride {
 export interface Endpoints {
   readonly cvm?: EndpointOverride;
   readonly ssm?: EndpointOverride;
+  /** ROTATION_SCF_ENDPOINT: where the fan-out (and the CLI's `invoke`) sends SCF Invoke. */
+  readonly scf?: EndpointOverride;
 }
 
 /** The configuration the environment alone determines. See RunConfig (./index.ts) for each field. */
@@ -62,6 +64,7 @@ export interface EnvConfig {
   readonly deadlineMarginMs: number;
   readonly lockTtlMs: number;
   readonly secretLayout: SecretLayout;
+  readonly fanout: boolean;
 }
 
 /** `instance`: one secret per instance (default); `packed`: up to 50 instances per secret. */
@@ -82,6 +85,7 @@ export const ENV_DEFAULTS = {
   ROTATION_DEADLINE_MARGIN_SECONDS: 30,
   ROTATION_LOCK_TTL_SECONDS: 120,
   ROTATION_SECRET_LAYOUT: 'instance',
+  ROTATION_FANOUT: false,
 } as const satisfies Record<string, string | number | boolean>;
 
 /** Integer ranges, inclusive. */
@@ -132,6 +136,8 @@ export const ENV_VARIABLES = [
   'ROTATION_SECRET_PREFIX',
   'ROTATION_CVM_ENDPOINT',
   'ROTATION_SSM_ENDPOINT',
+  'ROTATION_SCF_ENDPOINT',
+  'ROTATION_FANOUT',
   'ROTATION_PASSWORD_LENGTH',
   'ROTATION_KEEP_VERSIONS',
   'ROTATION_KMS_KEY_ID',
@@ -269,6 +275,8 @@ const EnvSchema = z.object({
   }),
   ROTATION_CVM_ENDPOINT: endpoint('ROTATION_CVM_ENDPOINT'),
   ROTATION_SSM_ENDPOINT: endpoint('ROTATION_SSM_ENDPOINT'),
+  ROTATION_SCF_ENDPOINT: endpoint('ROTATION_SCF_ENDPOINT'),
+  ROTATION_FANOUT: boolean('ROTATION_FANOUT'),
   ROTATION_PASSWORD_LENGTH: integer('ROTATION_PASSWORD_LENGTH'),
   ROTATION_KEEP_VERSIONS: integer('ROTATION_KEEP_VERSIONS'),
   ROTATION_KMS_KEY_ID: variable((text, problems) => {
@@ -319,9 +327,10 @@ export function loadEnvConfig(env: Env): EnvConfig {
   const v = parsed.data;
   const regions = v.ROTATION_REGIONS ?? (v.TENCENTCLOUD_REGION ? [v.TENCENTCLOUD_REGION] : []);
   const maxInstances = v.ROTATION_MAX_INSTANCES ?? ENV_DEFAULTS.ROTATION_MAX_INSTANCES;
-  const endpoints: { cvm?: EndpointOverride; ssm?: EndpointOverride } = {};
+  const endpoints: { cvm?: EndpointOverride; ssm?: EndpointOverride; scf?: EndpointOverride } = {};
   if (v.ROTATION_CVM_ENDPOINT) endpoints.cvm = v.ROTATION_CVM_ENDPOINT;
   if (v.ROTATION_SSM_ENDPOINT) endpoints.ssm = v.ROTATION_SSM_ENDPOINT;
+  if (v.ROTATION_SCF_ENDPOINT) endpoints.scf = v.ROTATION_SCF_ENDPOINT;
 
   return {
     credentials,
@@ -344,6 +353,7 @@ export function loadEnvConfig(env: Env): EnvConfig {
       (v.ROTATION_DEADLINE_MARGIN_SECONDS ?? ENV_DEFAULTS.ROTATION_DEADLINE_MARGIN_SECONDS) * 1000,
     lockTtlMs: (v.ROTATION_LOCK_TTL_SECONDS ?? ENV_DEFAULTS.ROTATION_LOCK_TTL_SECONDS) * 1000,
     secretLayout: v.ROTATION_SECRET_LAYOUT ?? ENV_DEFAULTS.ROTATION_SECRET_LAYOUT,
+    fanout: v.ROTATION_FANOUT ?? ENV_DEFAULTS.ROTATION_FANOUT,
   };
 }
 

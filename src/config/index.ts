@@ -84,6 +84,11 @@ export interface RunConfig {
    * SSM's 1000-secret quota. ROTATION_SECRET_LAYOUT.
    */
   readonly secretLayout: SecretLayout;
+  /**
+   * A run over several regions invokes one asynchronous run per region through SCF Invoke
+   * instead of doing the work itself (issue [4]: beyond one invocation). ROTATION_FANOUT.
+   */
+  readonly fanout: boolean;
   /** What invoked the function. */
   readonly trigger: 'timer' | 'manual';
   /** The timer trigger's name (timer runs only). */
@@ -180,6 +185,7 @@ function merge(env: EnvConfig, request: RunRequest): RunConfig {
     deadlineMarginMs: env.deadlineMarginMs,
     lockTtlMs: env.lockTtlMs,
     secretLayout: env.secretLayout,
+    fanout: env.fanout,
     trigger: request.trigger,
     ...(request.triggerName === undefined ? {} : { triggerName: request.triggerName }),
     ...(request.time === undefined ? {} : { time: request.time }),
@@ -205,7 +211,8 @@ export interface ConfigSummary {
   readonly passwordScope: PasswordScope;
   readonly secretPrefix: string;
   readonly secretLayout: SecretLayout;
-  readonly endpoints: { readonly cvm?: string; readonly ssm?: string };
+  readonly endpoints: { readonly cvm?: string; readonly ssm?: string; readonly scf?: string };
+  readonly fanout: boolean;
   readonly passwordLength: number;
   readonly keepVersions: number;
   readonly kmsKeyId?: string;
@@ -228,6 +235,7 @@ export function summarizeConfig(config: RunConfig): ConfigSummary {
     e ? `${e.protocol}${e.endpoint}` : undefined;
   const cvm = endpoint(config.endpoints.cvm);
   const ssm = endpoint(config.endpoints.ssm);
+  const scf = endpoint(config.endpoints.scf);
   return {
     region: config.region,
     regions: [...config.regions],
@@ -244,7 +252,8 @@ export function summarizeConfig(config: RunConfig): ConfigSummary {
     passwordScope: config.passwordScope,
     secretPrefix: config.secretPrefix,
     secretLayout: config.secretLayout,
-    endpoints: { ...(cvm ? { cvm } : {}), ...(ssm ? { ssm } : {}) },
+    endpoints: { ...(cvm ? { cvm } : {}), ...(ssm ? { ssm } : {}), ...(scf ? { scf } : {}) },
+    fanout: config.fanout,
     passwordLength: config.passwordLength,
     keepVersions: config.keepVersions,
     ...(config.kmsKeyId === undefined ? {} : { kmsKeyId: config.kmsKeyId }),

@@ -7,7 +7,14 @@ export const PAGE_SIZE = 100;
 /** A TotalCount that lies must not make discovery loop for ever. */
 const MAX_PAGES = 1_000;
 
-/** Every instance in `region` carrying all `tags`, following Offset until TotalCount. */
+/**
+ * Every instance in `region` carrying all `tags`, following Offset page by page.
+ *
+ * Paging ends at the first page that is not full. TotalCount is not trusted to end it: a
+ * TotalCount that is too low would stop paging early and skip instances silently, one that is
+ * too high costs only the one short (or empty) page that ends paging anyway. The adapter refuses
+ * pages above the Limit or with an instance twice, which would also break Offset paging.
+ */
 export async function discoverByTags(
   cvm: CvmPort,
   region: string,
@@ -16,10 +23,10 @@ export async function discoverByTags(
   const found = new Map<string, InstanceInfo>();
   let offset = 0;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const { totalCount, instances } = await cvm.describeByTags(region, tags, offset, PAGE_SIZE);
+    const { instances } = await cvm.describeByTags(region, tags, offset, PAGE_SIZE);
     for (const instance of instances) found.set(instance.instanceId, instance);
     offset += instances.length;
-    if (instances.length === 0 || offset >= totalCount) return [...found.values()];
+    if (instances.length < PAGE_SIZE) return [...found.values()];
   }
   throw new CloudError(`paging went past ${MAX_PAGES} pages`, {
     code: 'InvalidResponse',

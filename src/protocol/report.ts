@@ -21,6 +21,8 @@ export interface RunReport {
   /** Problems that concern a whole region rather than one instance. */
   errors: Array<{ region: string; code: string; message: string }>;
   durationMs: number;
+  /** A fan-out run: the region runs it started (SCF FunctionRequestIds); it rotates nothing itself. */
+  fanout?: Array<{ region: string; functionRequestId: string }>;
 }
 
 /** The identifying fields of an instance's report entry. */

@@ -90,6 +90,7 @@ describe('Function: loadEnvConfig', () => {
         deadlineMarginMs: 30_000,
         lockTtlMs: 120_000,
         secretLayout: 'instance',
+        fanout: false,
       });
     });
 

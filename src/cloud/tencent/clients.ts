@@ -1,6 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { cvm } from 'tencentcloud-sdk-nodejs-cvm';
+import { scf } from 'tencentcloud-sdk-nodejs-scf';
 import { ssm } from 'tencentcloud-sdk-nodejs-ssm';
 import type { TencentCredentials } from './credentials';
 
@@ -14,12 +15,14 @@ export interface ClientSettings {
   readonly credentials: TencentCredentials;
   readonly cvmEndpoint?: EndpointOverride;
   readonly ssmEndpoint?: EndpointOverride;
+  readonly scfEndpoint?: EndpointOverride;
   /** Seconds before the SDK gives up on one HTTP request. */
   readonly timeoutSeconds?: number;
 }
 
 export type CvmClient = InstanceType<typeof cvm.v20170312.Client>;
 export type SsmClient = InstanceType<typeof ssm.v20190923.Client>;
+export type ScfClient = InstanceType<typeof scf.v20180416.Client>;
 
 /**
  * Builds one SDK client per (service, region), reusing keep-alive sockets. Passing our own agent
@@ -29,6 +32,7 @@ export type SsmClient = InstanceType<typeof ssm.v20190923.Client>;
 export class TencentClients {
   private readonly cvmClients = new Map<string, CvmClient>();
   private readonly ssmClients = new Map<string, SsmClient>();
+  private readonly scfClients = new Map<string, ScfClient>();
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 128 });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 128 });
 
@@ -74,6 +78,19 @@ export class TencentClients {
         profile: this.profile(this.settings.ssmEndpoint),
       });
       this.ssmClients.set(region, client);
+    }
+    return client;
+  }
+
+  scf(region: string): ScfClient {
+    let client = this.scfClients.get(region);
+    if (!client) {
+      client = new scf.v20180416.Client({
+        credential: this.credential(),
+        region,
+        profile: this.profile(this.settings.scfEndpoint),
+      });
+      this.scfClients.set(region, client);
     }
     return client;
   }

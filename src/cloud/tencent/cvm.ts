@@ -15,13 +15,13 @@ import { isThrottle, toCloudError } from './errors';
 
 type Raw = Record<string, unknown>;
 
-const str = (value: unknown): string => (typeof value === 'string' ? value : '');
-const nullable = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-
 /**
  * Checks the shape of an instance in an API answer. An answer that lacks the fields the safety
- * protocol reads is an error, never a guess: a missing `LatestOperationRequestId` must not be
- * mistaken for "not ours".
+ * protocol or the eligibility rules read is an error, never a guess: a missing
+ * `LatestOperationRequestId` must not be mistaken for "not ours", and missing `Tags` must not be
+ * mistaken for "no exclusion tag" (facts §2.2: `Tags` is never null; the three `LatestOperation*`
+ * fields are nullable but always present). Fields only used as hints (`OsName`, which falls back
+ * to the image's Platform) may be absent or null, but never of another type.
  */
 function toInstance(raw: unknown, region: string, action: string): InstanceInfo {
   const bad = (what: string) =>
@@ -31,37 +31,61 @@ function toInstance(raw: unknown, region: string, action: string): InstanceInfo 
       region,
       transient: false,
     });
-  if (typeof raw !== 'object' || raw === null) throw bad('no object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('no object');
   const r = raw as Raw;
-  const instanceId = str(r.InstanceId);
+  const instanceId = typeof r.InstanceId === 'string' ? r.InstanceId : '';
   if (!/^ins-[a-z0-9]{8}$/.test(instanceId)) throw bad('a malformed InstanceId');
   if (typeof r.InstanceState !== 'string' || r.InstanceState === '')
     throw bad(`no InstanceState (${instanceId})`);
-  const tagsRaw = r.Tags ?? [];
-  if (!Array.isArray(tagsRaw)) throw bad(`malformed Tags (${instanceId})`);
-  const tags = tagsRaw.map((t) => {
+  if (!Array.isArray(r.Tags)) throw bad(`no Tags list (${instanceId})`);
+  const tags = r.Tags.map((t: unknown) => {
     const tag = (typeof t === 'object' && t !== null ? t : {}) as Raw;
-    if (typeof tag.Key !== 'string') throw bad(`a malformed tag (${instanceId})`);
-    return { key: tag.Key, value: str(tag.Value) };
+    if (typeof tag.Key !== 'string' || typeof tag.Value !== 'string')
+      throw bad(`a malformed tag (${instanceId})`);
+    return { key: tag.Key, value: tag.Value };
   });
+  /** A string, or null; `optional` also allows the field to be absent. */
+  const field = (name: string, optional: boolean): string | null => {
+    const value = r[name];
+    if (typeof value === 'string' || value === null) return value;
+    if (value === undefined && optional) return null;
+    throw bad(`${value === undefined ? 'no' : 'a malformed'} ${name} (${instanceId})`);
+  };
   return {
     instanceId,
     region,
-    name: str(r.InstanceName),
+    name: field('InstanceName', true) ?? '',
     state: r.InstanceState,
-    osName: str(r.OsName),
-    imageId: str(r.ImageId),
+    osName: field('OsName', true) ?? '',
+    imageId: field('ImageId', true) ?? '',
     tags,
-    stopChargingMode: nullable(r.StopChargingMode),
-    defaultLoginUser: nullable(r.DefaultLoginUser),
-    latestOperation: nullable(r.LatestOperation),
-    latestOperationState: nullable(r.LatestOperationState),
-    latestOperationRequestId: nullable(r.LatestOperationRequestId),
-    latestOperationErrorMsg: nullable(r.LatestOperationErrorMsg),
+    stopChargingMode: field('StopChargingMode', false),
+    defaultLoginUser: field('DefaultLoginUser', true),
+    latestOperation: field('LatestOperation', false),
+    latestOperationState: field('LatestOperationState', false),
+    latestOperationRequestId: field('LatestOperationRequestId', false),
+    latestOperationErrorMsg: field('LatestOperationErrorMsg', true),
   };
 }
 
-function instanceSet(response: Raw, region: string): { total: number; set: unknown[] } {
+const invalid = (action: string, region: string, what: string) =>
+  new CloudError(`the answer has ${what}`, {
+    code: 'InvalidResponse',
+    action,
+    region,
+    transient: false,
+  });
+
+/**
+ * One page of a DescribeInstances answer, checked against the request: a valid TotalCount, no
+ * more instances than `limit` and no instance twice. A page that breaks these would make Offset
+ * paging skip instances silently, so it is an error rather than something to make sense of.
+ */
+function instancePage(
+  response: Raw,
+  region: string,
+  limit: number,
+): { total: number; instances: InstanceInfo[] } {
   const set = response.InstanceSet;
   const total = response.TotalCount;
   if (
@@ -70,14 +94,16 @@ function instanceSet(response: Raw, region: string): { total: number; set: unkno
     !Number.isSafeInteger(total) ||
     total < 0
   ) {
-    throw new CloudError('the answer has no valid InstanceSet/TotalCount', {
-      code: 'InvalidResponse',
-      action: 'DescribeInstances',
-      region,
-      transient: false,
-    });
+    throw invalid('DescribeInstances', region, 'no valid InstanceSet/TotalCount');
   }
-  return { total, set };
+  if (set.length > limit) {
+    throw invalid('DescribeInstances', region, `${set.length} instances for Limit ${limit}`);
+  }
+  const instances = set.map((raw) => toInstance(raw, region, 'DescribeInstances'));
+  if (new Set(instances.map((i) => i.instanceId)).size !== instances.length) {
+    throw invalid('DescribeInstances', region, 'the same instance twice in one page');
+  }
+  return { total, instances };
 }
 
 /** CVM 2017-03-12 behind the CvmPort, with pacing and retries for transient errors. */
@@ -135,11 +161,8 @@ export class TencentCvm implements CvmPort {
           .DescribeInstances({ Filters: filters, Offset: offset, Limit: limit }),
       (e) => e.transient,
     )) as unknown as Raw;
-    const { total, set } = instanceSet(response, region);
-    return {
-      totalCount: total,
-      instances: set.map((raw) => toInstance(raw, region, 'DescribeInstances')),
-    };
+    const { total, instances } = instancePage(response, region, limit);
+    return { totalCount: total, instances };
   }
 
   async describeByIds(
@@ -147,20 +170,19 @@ export class TencentCvm implements CvmPort {
     instanceIds: readonly string[],
   ): Promise<readonly InstanceInfo[]> {
     if (instanceIds.length === 0) return [];
+    const limit = Math.min(100, instanceIds.length);
     const response = (await this.call(
       'DescribeInstances',
       region,
       () =>
         this.clients.cvm(region).DescribeInstances({
           InstanceIds: [...instanceIds],
-          Limit: Math.min(100, instanceIds.length),
+          Limit: limit,
         }),
       (e) => e.transient,
     )) as unknown as Raw;
     const wanted = new Set(instanceIds);
-    return instanceSet(response, region)
-      .set.map((raw) => toInstance(raw, region, 'DescribeInstances'))
-      .filter((i) => wanted.has(i.instanceId));
+    return instancePage(response, region, limit).instances.filter((i) => wanted.has(i.instanceId));
   }
 
   async describeImages(region: string, imageIds: readonly string[]): Promise<readonly ImageInfo[]> {
@@ -174,10 +196,18 @@ export class TencentCvm implements CvmPort {
           .DescribeImages({ ImageIds: [...imageIds], Limit: Math.min(100, imageIds.length) }),
       (e) => e.transient,
     )) as unknown as Raw;
-    const set = Array.isArray(response.ImageSet) ? response.ImageSet : [];
+    const set = response.ImageSet;
+    if (!Array.isArray(set)) throw invalid('DescribeImages', region, 'no ImageSet');
     return set.map((raw) => {
       const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Raw;
-      return { imageId: str(r.ImageId), platform: str(r.Platform), osName: str(r.OsName) };
+      const text = (value: unknown): string => {
+        if (typeof value === 'string') return value;
+        if (value === null || value === undefined) return '';
+        throw invalid('DescribeImages', region, 'a malformed image');
+      };
+      if (typeof r.ImageId !== 'string')
+        throw invalid('DescribeImages', region, 'an image without ImageId');
+      return { imageId: r.ImageId, platform: text(r.Platform), osName: text(r.OsName) };
     });
   }
 
@@ -202,12 +232,7 @@ export class TencentCvm implements CvmPort {
     const requestId = response.RequestId;
     if (typeof requestId !== 'string' || requestId === '') {
       // Without the RequestId the reset cannot be verified; treat it like a lost answer.
-      throw new CloudError('the answer has no RequestId', {
-        code: 'InvalidResponse',
-        action: 'ResetInstancesPassword',
-        region,
-        transient: false,
-      });
+      throw invalid('ResetInstancesPassword', region, 'no RequestId');
     }
     return requestId;
   }

@@ -16,6 +16,9 @@ function invalid(action: string, region: string, what: string): CloudError {
   });
 }
 
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
 /** ListSecrets pages; the maximum Limit is undocumented (facts §3.1), 100 is accepted. */
 const PAGE = 100;
 
@@ -56,7 +59,9 @@ export class TencentSsm implements SsmPort {
 
   async listSecrets(region: string, search: string): Promise<readonly SecretSummary[]> {
     const out: SecretSummary[] = [];
-    // Bounded: a TotalCount that lies must not loop forever.
+    // Paging ends at the first page that is not full, never at TotalCount: one that is too low
+    // would skip secrets silently (and with them unfinished rotations). Bounded, so that pages
+    // that never end cannot loop forever.
     for (let page = 0; page < 1000; page++) {
       const r = await this.call('ListSecrets', region, () =>
         this.clients
@@ -64,8 +69,11 @@ export class TencentSsm implements SsmPort {
           .ListSecrets({ Offset: page * PAGE, Limit: PAGE, SearchSecretName: search }),
       );
       const list = r.SecretMetadatas;
-      if (!Array.isArray(list) || typeof r.TotalCount !== 'number') {
+      if (!Array.isArray(list) || !isCount(r.TotalCount)) {
         throw invalid('ListSecrets', region, 'without SecretMetadatas/TotalCount');
+      }
+      if (list.length > PAGE) {
+        throw invalid('ListSecrets', region, `${list.length} secrets for Limit ${PAGE}`);
       }
       for (const item of list) {
         const m = (typeof item === 'object' && item !== null ? item : {}) as Raw;
@@ -73,17 +81,16 @@ export class TencentSsm implements SsmPort {
           throw invalid('ListSecrets', region, 'a secret without a name');
         out.push({ name: m.SecretName, status: typeof m.Status === 'string' ? m.Status : '' });
       }
-      if (list.length < PAGE || out.length >= r.TotalCount) break;
+      if (list.length < PAGE) return out;
     }
-    return out;
+    throw invalid('ListSecrets', region, 'pages that never end');
   }
 
   async countSecrets(region: string): Promise<number> {
     const r = await this.call('ListSecrets', region, () =>
       this.clients.ssm(region).ListSecrets({ Offset: 0, Limit: 1 }),
     );
-    if (typeof r.TotalCount !== 'number' || r.TotalCount < 0)
-      throw invalid('ListSecrets', region, 'without TotalCount');
+    if (!isCount(r.TotalCount)) throw invalid('ListSecrets', region, 'without a valid TotalCount');
     return r.TotalCount;
   }
 
@@ -91,9 +98,10 @@ export class TencentSsm implements SsmPort {
     const r = await this.call('ListSecretVersionIds', region, () =>
       this.clients.ssm(region).ListSecretVersionIds({ SecretName: name }),
     );
-    const versions = r.Versions ?? [];
-    if (!Array.isArray(versions))
-      throw invalid('ListSecretVersionIds', region, 'malformed Versions');
+    // Required: a missing list read as "no versions" would hide an unfinished rotation, and
+    // would let the region lock claim an epoch that another run already holds.
+    const versions = r.Versions;
+    if (!Array.isArray(versions)) throw invalid('ListSecretVersionIds', region, 'no Versions list');
     return versions.map((v) => {
       const m = (typeof v === 'object' && v !== null ? v : {}) as Raw;
       if (typeof m.VersionId !== 'string' || typeof m.CreateTime !== 'number') {
