@@ -16,7 +16,7 @@ import type { RunReport } from './protocol/report';
 import { runRotation } from './protocol/rotate';
 import type { RunDeps, RunPlan } from './protocol/types';
 import { PackedSecretStore } from './secrets/packed';
-import { SecretStore } from './secrets/store';
+import { redactingStore, SecretStore } from './secrets/store';
 
 /** Requests that change something: each must hold the region lock when it leaves. */
 const MUTATING_ACTIONS = new Set([
@@ -198,7 +198,7 @@ export async function runFromEvent(
     const report = await runRotation(plan, {
       cvm: ports.cvm,
       ssm: ports.ssm,
-      store:
+      store: redactingStore(
         config.secretLayout === 'packed'
           ? new PackedSecretStore(
               ports.ssm,
@@ -209,6 +209,8 @@ export async function runFromEvent(
               config.kmsKeyId,
             )
           : new SecretStore(ports.ssm, config.kmsKeyId, config.secretPrefix),
+        (value) => redactor.register(value),
+      ),
       clock,
       log,
       registerSecret: (value) => redactor.register(value),

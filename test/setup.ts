@@ -1,5 +1,5 @@
 import { afterAll } from 'vitest';
-import { allReceivedSecrets } from './helpers/world';
+import { allReceivedSecrets, capturedOutput } from './helpers/world';
 
 // The Tencent Node SDK sends every request through `http_proxy` when it is set and ignores
 // NO_PROXY (facts/tencent-cloud-api.md §5.3), which would carry emulator traffic off 127.0.0.1.
@@ -46,7 +46,7 @@ for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
 }
 
 afterAll(() => {
-  const output = captured.join('');
+  const output = `${captured.join('')}\n${capturedOutput()}`;
   const leaked = allReceivedSecrets().filter(
     (secret) => secret.length >= 6 && output.includes(secret),
   );

@@ -173,3 +173,34 @@ export class SecretStore implements InstanceSecretStore {
     }
   }
 }
+
+/**
+ * Registers every password the store hands out with the redaction layer, so passwords read back
+ * from SSM (an unfinished rotation's, re-applied; the current one, read during discovery) are
+ * redacted on every output path exactly like freshly generated ones.
+ */
+export function redactingStore(
+  inner: InstanceSecretStore,
+  register: (value: string) => void,
+): InstanceSecretStore {
+  const seen = (content: SecretContent | undefined) => {
+    if (content) register(content.password);
+    return content;
+  };
+  return {
+    existing: (region) => inner.existing(region),
+    secretsNeeded: (region, count) => inner.secretsNeeded(region, count),
+    read: async (region, name) => {
+      const state = await inner.read(region, name);
+      seen(state.newest?.content);
+      return state;
+    },
+    readContent: async (region, name, versionId) =>
+      seen(await inner.readContent(region, name, versionId)),
+    put: (region, name, versionId, content, exists) =>
+      inner.put(region, name, versionId, content, exists),
+    update: (region, name, versionId, content) => inner.update(region, name, versionId, content),
+    remove: (region, name, versionId) => inner.remove(region, name, versionId),
+    locate: (region, name, versionId) => inner.locate(region, name, versionId),
+  };
+}

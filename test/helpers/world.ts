@@ -9,6 +9,12 @@ import type { RunReport } from '../../src/protocol/report';
 
 /** Every emulator a test file started, so the leak scan knows every password they received. */
 const started: Emulator[] = [];
+/** Output the helpers captured instead of printing (log lines, reports, errors): scanned too. */
+const captured: string[] = [];
+
+export function capturedOutput(): string {
+  return captured.join('\n');
+}
 
 export async function startTestEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const emulator = await startEmulator(options);
@@ -68,11 +74,18 @@ export async function invoke(
   ctx: ScfContext = context(),
 ): Promise<Invocation> {
   const lines: string[] = [];
-  const report = await runFromEvent(event, ctx, {
-    ...options,
-    env: envFor(emulator, env),
-    write: (line) => lines.push(line),
-  });
+  let report: RunReport;
+  try {
+    report = await runFromEvent(event, ctx, {
+      ...options,
+      env: envFor(emulator, env),
+      write: (line) => lines.push(line),
+    });
+  } catch (error) {
+    captured.push(...lines, String(error), (error as Error).stack ?? '');
+    throw error;
+  }
+  captured.push(...lines, JSON.stringify(report));
   return { report, lines, events: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
@@ -89,6 +102,7 @@ export async function invokeRejected(
       write: (line) => lines.push(line),
     });
   } catch (error) {
+    captured.push(...lines, String(error), (error as Error).stack ?? '');
     return { error: error as Error, lines };
   }
   throw new Error('expected the invocation to reject');
