@@ -2,7 +2,7 @@
 // SCF's Nodejs16.13 and Nodejs18.15 runtimes (facts/serverless-deploy.md §5: handler
 // `index.main_handler`, CommonJS at the package root, esbuild target node16), and the operator
 // CLI into dist/cli.js. Prints each file's size.
-import { chmodSync, statSync } from 'node:fs';
+import { chmodSync, renameSync, statSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const entries = [
@@ -23,9 +23,12 @@ for (const entry of entries) {
     if (entry.optional) continue;
     throw new Error(`missing entry ${entry.in}`);
   }
+  // Written aside and renamed into place: tests that run the bundle may be reading it while
+  // another test rebuilds it, and a rename is atomic.
+  const partial = `${entry.out}.${process.pid}.tmp`;
   await build({
     entryPoints: [entry.in],
-    outfile: entry.out,
+    outfile: partial,
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -37,7 +40,8 @@ for (const entry of entries) {
     logLevel: 'warning',
     ...(entry.banner ? { banner: { js: entry.banner } } : {}),
   });
-  if (entry.banner) chmodSync(entry.out, 0o755);
+  if (entry.banner) chmodSync(partial, 0o755);
+  renameSync(partial, entry.out);
   const bytes = statSync(entry.out).size;
   console.log(
     `${entry.out}: ${bytes.toLocaleString('en-US')} bytes (${(bytes / 1024 / 1024).toFixed(2)} MB)`,

@@ -129,3 +129,53 @@ export function expectSomeVersionIsActual(
     `a stored version of ${instance} holds its actual password`,
   ).toBe(true);
 }
+
+export type Layout = 'instance' | 'packed';
+
+interface PackSlot {
+  password: string;
+  versionId: string;
+  status: string;
+}
+
+/**
+ * An instance's stored versions, newest first, in either layout. For the packed layout these are
+ * the instance's slots across the pack's versions (newest pack version first; in each, the
+ * pending slot before the current one), each slot once: the same view the protocol has.
+ */
+export function instanceVersions(
+  emulator: Emulator,
+  region: string,
+  instance: string,
+  layout: Layout,
+  prefix = 'cvm-password',
+): StoredVersion[] {
+  if (layout === 'instance') return versionsOf(emulator, region, instance, prefix);
+  const out: StoredVersion[] = [];
+  const seen = new Set<string>();
+  for (const secret of emulator.state.ssm.secrets(region)) {
+    if (!secret.SecretName.startsWith(`${prefix}-pack-`)) continue;
+    const versions = [...secret.versions.values()].sort(
+      (a, b) =>
+        b.CreateTime - a.CreateTime ||
+        (b.VersionId > a.VersionId ? 1 : b.VersionId < a.VersionId ? -1 : 0),
+    );
+    for (const v of versions) {
+      const content = JSON.parse(v.SecretString ?? '{}') as {
+        entries?: Record<string, { userName: string; current?: PackSlot; pending?: PackSlot }>;
+      };
+      const entry = content.entries?.[instance];
+      if (!entry) continue;
+      for (const slot of [entry.pending, entry.current]) {
+        if (!slot || seen.has(slot.versionId)) continue;
+        seen.add(slot.versionId);
+        out.push({
+          versionId: slot.versionId,
+          createTime: v.CreateTime,
+          content: { password: slot.password, userName: entry.userName, status: slot.status },
+        });
+      }
+    }
+  }
+  return out;
+}

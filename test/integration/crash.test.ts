@@ -25,7 +25,7 @@ import type { Emulator } from '../../src/emulator';
 import { runFromEvent } from '../../src/handler';
 import type { RunReport } from '../../src/protocol/report';
 import { Crash, describeKillPoint, emulatedClock, type KillPoint } from '../helpers/crash';
-import { instanceId, testFleet, versionsOf } from '../helpers/fleet';
+import { instanceId, instanceVersions, type Layout, testFleet } from '../helpers/fleet';
 import { context, envFor, invoke, startTestEmulator, timerEvent } from '../helpers/world';
 
 const REGION = 'ap-guangzhou';
@@ -76,13 +76,13 @@ afterEach(async () => {
 });
 
 /** Problems with the invariant "each instance's actual password is stored in some version". */
-function invariantProblems(emu: Emulator, where: string): string[] {
+function invariantProblems(emu: Emulator, where: string, layout: Layout): string[] {
   const problems: string[] = [];
   for (const id of IDS) {
     const record = emu.state.cvm.instance(id);
     if (!record) continue;
     const actual = emu.state.cvm.actualPassword(id);
-    const stored = versionsOf(emu, REGION, id).some(
+    const stored = instanceVersions(emu, REGION, id, layout).some(
       (v) => v.content.userName === record.DefaultLoginUser && v.content.password === actual,
     );
     if (!stored)
@@ -92,7 +92,7 @@ function invariantProblems(emu: Emulator, where: string): string[] {
 }
 
 /** Problems with the contract after a completed run (compared without printing any password). */
-function convergenceProblems(emu: Emulator, report: RunReport): string[] {
+function convergenceProblems(emu: Emulator, report: RunReport, layout: Layout): string[] {
   const problems: string[] = [];
   if (report.status !== 'succeeded') {
     const bad = report.instances
@@ -101,7 +101,7 @@ function convergenceProblems(emu: Emulator, report: RunReport): string[] {
     problems.push(`rerun status ${report.status} (${bad.join('; ')})`);
   }
   for (const id of IDS) {
-    const versions = versionsOf(emu, REGION, id);
+    const versions = instanceVersions(emu, REGION, id, layout);
     const newest = versions[0];
     const actual = emu.state.cvm.actualPassword(id, newest?.content.userName as string | undefined);
     if (!newest || newest.content.password !== actual)
@@ -121,10 +121,10 @@ interface Unfinished {
 }
 
 /** Each instance's newest version when it is not `current` (what a rerun must reconcile first). */
-function unfinishedVersions(emu: Emulator): Map<string, Unfinished> {
+function unfinishedVersions(emu: Emulator, layout: Layout): Map<string, Unfinished> {
   const out = new Map<string, Unfinished>();
   for (const id of IDS) {
-    const newest = versionsOf(emu, REGION, id)[0];
+    const newest = instanceVersions(emu, REGION, id, layout)[0];
     if (newest && newest.content.status !== 'current') {
       out.set(id, { versionId: newest.versionId, password: newest.content.password });
     }
@@ -151,11 +151,17 @@ interface CaseOptions {
  */
 async function crashCase(
   scope: Scope,
+  layout: Layout,
   kills: KillPoint | readonly KillPoint[],
   options: CaseOptions = {},
 ): Promise<CaseResult> {
   try {
-    return await runCase(scope, Array.isArray(kills) ? kills : [kills as KillPoint], options);
+    return await runCase(
+      scope,
+      layout,
+      Array.isArray(kills) ? kills : [kills as KillPoint],
+      options,
+    );
   } finally {
     await emulator?.close();
     emulator = undefined;
@@ -164,10 +170,11 @@ async function crashCase(
 
 async function runCase(
   scope: Scope,
+  layout: Layout,
   kills: readonly KillPoint[],
   options: CaseOptions,
 ): Promise<CaseResult> {
-  const label = `[${scope}, ${kills.map(describeKillPoint).join(' then ')}]`;
+  const label = `[${scope} scope, ${layout} layout, ${kills.map(describeKillPoint).join(' then ')}]`;
   // Prepare: two clean rotations, so every instance has a known, stored password and a history.
   const emu = await startTestEmulator({
     fleet: testFleet({ count: FLEET_SIZE, runningEvery: 2, regions: [REGION] }),
@@ -177,7 +184,7 @@ async function runCase(
   });
   emulator = emu;
   const clock = emulatedClock(emu, SCALE);
-  const env = { ...ENV, ROTATION_PASSWORD_SCOPE: scope };
+  const env = { ...ENV, ROTATION_PASSWORD_SCOPE: scope, ROTATION_SECRET_LAYOUT: layout };
   for (let i = 0; i < 2; i++) {
     const { report } = await invoke(emu, timerEvent(), env, { clock });
     if (report.counts.rotated !== FLEET_SIZE)
@@ -190,7 +197,7 @@ async function runCase(
   const settle = options.settle ?? true;
   for (const [i, kill] of kills.entries()) {
     const observe = (where: string) =>
-      problems.push(...invariantProblems(emu, `${label} killed run ${i + 1}, at ${where}`));
+      problems.push(...invariantProblems(emu, `${label} killed run ${i + 1}, at ${where}`, layout));
     const crash = new Crash({ kill, observe });
     emu.state.faults = i === kills.length - 1 ? { failResetFor: [FAILING] } : {};
     const run = runFromEvent(timerEvent(), context(), {
@@ -214,19 +221,19 @@ async function runCase(
     if (settle) await emu.state.cvm.settle();
     emu.state.faults = {};
     clock.advance(LOCK_TTL_SECONDS * 1000);
-    problems.push(...invariantProblems(emu, `${label} after kill ${i + 1}`));
+    problems.push(...invariantProblems(emu, `${label} after kill ${i + 1}`, layout));
   }
 
   // Assess: a clean rerun converges.
   // A retried run never leaves a second, unrecorded password: when an instance already has the
   // password of its unfinished version, the rerun's first reset of it (if any) re-applies that
   // password, and that version ends up current rather than replaced.
-  const unfinishedBefore = unfinishedVersions(emu);
+  const unfinishedBefore = unfinishedVersions(emu, layout);
   const unfinished = new Map(unfinishedBefore);
   const applied = new Set<string>();
   const watch = new Crash({
     observe: (where, args) => {
-      problems.push(...invariantProblems(emu, `${label} rerun, at ${where}`));
+      problems.push(...invariantProblems(emu, `${label} rerun, at ${where}`, layout));
       for (const [id, pending] of unfinished) {
         if (emu.state.cvm.actualPassword(id) === pending.password) applied.add(id);
       }
@@ -245,10 +252,10 @@ async function runCase(
   });
   const { report } = await invoke(emu, timerEvent(), env, { clock, ...watch.seams });
   await emu.state.cvm.settle();
-  problems.push(...convergenceProblems(emu, report).map((p) => `${label} ${p}`));
+  problems.push(...convergenceProblems(emu, report, layout).map((p) => `${label} ${p}`));
   for (const id of applied) {
     const pending = unfinishedBefore.get(id);
-    if (pending && versionsOf(emu, REGION, id)[0]?.versionId !== pending.versionId) {
+    if (pending && instanceVersions(emu, REGION, id, layout)[0]?.versionId !== pending.versionId) {
       problems.push(
         `${label} the newest version of ${id} is not the reconciled unfinished version of the killed run`,
       );
@@ -257,10 +264,19 @@ async function runCase(
   return { reached: true, problems: [...new Set(problems)] };
 }
 
-describe.each<Scope>(['group', 'instance'])(
-  'A run killed mid-way, then rerun (%s scope)',
-  (scope) => {
-    it.each(STEPS)(
+const MATRIX: Array<{ scope: Scope; layout: Layout }> = [
+  { scope: 'group', layout: 'instance' },
+  { scope: 'instance', layout: 'instance' },
+  { scope: 'group', layout: 'packed' },
+  { scope: 'instance', layout: 'packed' },
+];
+
+describe.each(MATRIX)(
+  'A run killed mid-way, then rerun ($scope scope, $layout layout)',
+  ({ scope, layout }) => {
+    // The packed layout prunes whole pack versions inside the store, so there is no per-instance
+    // `pruned` boundary; its pruning is crossed by the kills at every mutating call instead.
+    it.each(STEPS.filter((step) => layout === 'instance' || step !== 'pruned'))(
       'keeps every password stored and converges when killed at the step boundary %s',
       async (step) => {
         // Prepare
@@ -270,7 +286,7 @@ describe.each<Scope>(['group', 'instance'])(
         // Act: the first occurrence of the step, and the second where the step happens again
         // (another batch or instance), so that some instances are past it and others not.
         for (let occurrence = 1; occurrence <= 2; occurrence++) {
-          const result = await crashCase(scope, { kind: 'step', step, occurrence });
+          const result = await crashCase(scope, layout, { kind: 'step', step, occurrence });
           problems.push(...result.problems);
           if (!result.reached) break;
           reached++;
@@ -291,6 +307,7 @@ describe.each<Scope>(['group', 'instance'])(
       for (const step of ['reset.requested', 'requestId.recorded'] as const) {
         const result = await crashCase(
           scope,
+          layout,
           { kind: 'step', step, occurrence: 1 },
           { resetTiming: slow, settle: false },
         );
@@ -311,7 +328,7 @@ describe.each<Scope>(['group', 'instance'])(
 
       // Act: the reconciling run dies as its k-th mutating call is sent, for every k.
       for (; k < 100; k++) {
-        const result = await crashCase(scope, [first, { kind: 'call', n: k }]);
+        const result = await crashCase(scope, layout, [first, { kind: 'call', n: k }]);
         problems.push(...result.problems);
         if (!result.reached) break;
       }
@@ -328,7 +345,7 @@ describe.each<Scope>(['group', 'instance'])(
 
       // Act: kill as the k-th mutating call is sent, for k = 1, 2, … until a run completes first.
       for (; k < 200; k++) {
-        const result = await crashCase(scope, { kind: 'call', n: k });
+        const result = await crashCase(scope, layout, { kind: 'call', n: k });
         problems.push(...result.problems);
         if (!result.reached) break;
       }
@@ -336,7 +353,8 @@ describe.each<Scope>(['group', 'instance'])(
       // Assess: every mutating call of a run was a kill point (prune, store, reset, record,
       // promote, discard for 5 instances), and none broke the invariant or the convergence.
       expect(problems).toEqual([]);
-      expect(k - 1).toBeGreaterThanOrEqual(FLEET_SIZE * 4);
+      // Packed: the instances' writes are group-committed into few pack writes.
+      expect(k - 1).toBeGreaterThanOrEqual(layout === 'instance' ? FLEET_SIZE * 4 : 6);
     }, 300_000);
   },
 );
