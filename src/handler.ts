@@ -52,6 +52,11 @@ export interface RunOptions {
   readonly checkpoint?: RunDeps['checkpoint'];
   /** The benchmark's naive baseline: one batch at a time. */
   readonly sequential?: boolean;
+  /**
+   * Operator rollback (CLI only, never from an event): apply the password of this stored version
+   * of this instance again. The event must name exactly that instance.
+   */
+  readonly rollback?: { readonly instanceId: string; readonly versionId: string };
 }
 
 /** `20261129T030000Z-1a2b3c4d`: sortable, unique enough, and safe inside a VersionId. */
@@ -108,7 +113,21 @@ export async function runFromEvent(
     verifyTimeoutMs: config.verifyTimeoutMs,
     deadlineAt: started + timeLimit - config.deadlineMarginMs,
     ...(options.sequential ? { sequential: true } : {}),
+    ...(options.rollback ? { rollback: options.rollback } : {}),
   };
+  if (options.rollback) {
+    const problems: string[] = [];
+    if (config.instanceIds?.length !== 1 || config.instanceIds[0] !== options.rollback.instanceId) {
+      problems.push('rollback: the event must name exactly the instance to roll back');
+    }
+    if (config.secretLayout !== 'instance') {
+      problems.push(
+        'rollback: only the default secret layout (ROTATION_SECRET_LAYOUT=instance) keeps per-instance versions',
+      );
+    }
+    if (config.dryRun) problems.push('rollback: a dry run cannot roll back');
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
 
   const clients = new TencentClients({
     credentials: config.credentials,
@@ -146,7 +165,7 @@ export async function runFromEvent(
     return lock;
   };
 
-  if (config.fanout && config.regions.length > 1) {
+  if (config.fanout && config.regions.length > 1 && !options.rollback) {
     log.info('run.started', {
       trigger: config.trigger,
       ...(config.reason ? { reason: config.reason } : {}),

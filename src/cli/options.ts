@@ -102,6 +102,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function functionEnv(env: Env, endpoint?: string): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = { ...env };
   delete out[SCF_ENDPOINT_VARIABLE];
+  // The CLI does the work itself; fanning out would invoke the deployed function instead.
+  out.ROTATION_FANOUT = 'false';
   if (endpoint !== undefined) {
     const { url } = parseEndpoint('--endpoint', endpoint);
     out.ROTATION_CVM_ENDPOINT = url;

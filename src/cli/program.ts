@@ -14,6 +14,7 @@ import {
   type InvokeFlags,
   invoke,
 } from './commands/invoke';
+import { type RollbackFlags, rollback } from './commands/rollback';
 import { plan, type RotateFlags, rotate } from './commands/rotation';
 import { history, type ReadFlags, type ShowFlags, show } from './commands/secrets';
 import { type CliIo, EXIT, type ExitCode } from './io';
@@ -127,6 +128,32 @@ function build(io: CliIo, done: (code: ExitCode) => void, setRegionFlag: (flag: 
     .action(async (instanceId: string, flags: ReadFlags) => {
       setRegionFlag('--region');
       done(await history(instanceId, flags, io));
+    });
+
+  endpointOption(
+    program
+      .command('rollback')
+      .description(
+        'put an older stored password back on the instance (same protocol: stored, reset, verified, promoted)',
+      )
+      .argument('<instanceId>', 'the CVM instance, e.g. ins-abcd1234')
+      .option(
+        '--version-id <id>',
+        'the version to roll back to (default: the previous verified one)',
+      )
+      .option('--region <region>', 'look only here (default: every region of ROTATION_REGIONS)')
+      .option('--reason <text>', 'why (recorded in the audit log)')
+      .option(
+        '--force-stop',
+        'the instance is RUNNING: shut it down (forced if needed) to reset it',
+      )
+      .option('--json', 'print the report as JSON'),
+    'CVM and SSM (sets ROTATION_CVM_ENDPOINT and ROTATION_SSM_ENDPOINT)',
+  )
+    .allowExcessArguments(false)
+    .action(async (instanceId: string, flags: RollbackFlags) => {
+      setRegionFlag('--region');
+      done(await rollback(instanceId, flags, io));
     });
 
   endpointOption(

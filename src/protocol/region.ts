@@ -67,6 +67,8 @@ interface Batch {
   readonly uncertain?: boolean;
   /** The pending version per instance. */
   readonly versions: Map<string, { versionId: string; content: SecretContent }>;
+  /** A rollback: the stored version whose password this batch applies again. */
+  readonly rollbackOf?: string;
 }
 
 /** The protocol for one region: reconcile, then persist → reset → verify → promote. */
@@ -277,14 +279,20 @@ export class RegionRun {
   /** Rotates eligible instances: groups them, then runs the batches concurrently. */
   async rotate(targets: readonly Target[]): Promise<void> {
     const groups = new Map<string, Target[]>();
+    const batches: Batch[] = [];
+    const rollback = this.plan.rollback;
     for (const t of targets) {
+      if (rollback && t.instance.instanceId === rollback.instanceId) {
+        const batch = await this.rollbackBatch(t, rollback.versionId);
+        if (batch) batches.push(batch);
+        continue;
+      }
       const key =
         this.plan.passwordScope === 'instance' ? t.instance.instanceId : `${t.os}|${t.userName}`;
       const list = groups.get(key) ?? [];
       list.push(t);
       groups.set(key, list);
     }
-    const batches: Batch[] = [];
     for (const [key, list] of groups) {
       list.sort((a, b) => a.instance.instanceId.localeCompare(b.instance.instanceId));
       const first = list[0] as Target;
@@ -301,6 +309,36 @@ export class RegionRun {
       }
     }
     await this.runBatches(batches);
+  }
+
+  /**
+   * Rollback (operator CLI): the password of an older stored version is applied again through the
+   * same protocol — stored first as a new pending version (marked `rollbackOf`), reset, verified,
+   * promoted — so the rolled-back password becomes the newest version like any rotation.
+   */
+  private async rollbackBatch(t: Target, versionId: string): Promise<Batch | undefined> {
+    const content = await this.deps.store.readContent(this.region, t.secretName, versionId);
+    if (!content || content.instanceId !== t.instance.instanceId) {
+      this.fail(t, `rollback-version-not-found: ${versionId}`);
+      return undefined;
+    }
+    if (content.userName !== t.userName || content.osFamily !== t.os) {
+      this.fail(
+        t,
+        `rollback-version-unusable: it is for user ${content.userName}, the instance's admin is ${t.userName}`,
+      );
+      return undefined;
+    }
+    this.deps.registerSecret(content.password);
+    return {
+      os: t.os,
+      userName: t.userName,
+      password: content.password,
+      targets: [t],
+      reapply: false,
+      versions: new Map(),
+      rollbackOf: versionId,
+    };
   }
 
   /** Scope `group`: one password per (region, OS family, user) per run; `instance`: one each. */
@@ -371,6 +409,7 @@ export class RegionRun {
             status: 'pending',
             runId: this.plan.runId,
             createdAt: new Date(this.deps.clock.now()).toISOString(),
+            ...(batch.rollbackOf ? { rollbackOf: batch.rollbackOf } : {}),
           };
           await this.deps.store.put(this.region, t.secretName, versionId, content, t.secretExists);
           t.secretExists = true;

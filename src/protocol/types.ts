@@ -21,6 +21,8 @@ export interface RunPlan {
   readonly verifyTimeoutMs: number;
   /** Rotator-clock ms after which no new work starts and waiting stops. */
   readonly deadlineAt: number;
+  /** Operator rollback: apply this stored version's password again to this one instance. */
+  readonly rollback?: { readonly instanceId: string; readonly versionId: string };
   /** Naive mode for the benchmark's baseline: one batch at a time, each awaited. */
   readonly sequential?: boolean;
 }

@@ -460,3 +460,66 @@ export class PackedSecretStore implements InstanceSecretStore {
     ];
   }
 }
+
+/** One instance's password versions as kept across a pack's versions (for the operator CLI). */
+export interface PackedHistory {
+  readonly secretName: string;
+  /** Newest first: pack versions newest first, in each the pending slot before the current one. */
+  readonly versions: ReadonlyArray<SecretVersion & { readonly content: SecretContent }>;
+}
+
+/**
+ * Finds the pack holding `instanceId` in `region` and lists the instance's versions across the
+ * pack's versions (each slot once). Undefined when no pack holds the instance.
+ */
+export async function readPackedHistory(
+  ssm: SsmPort,
+  region: string,
+  prefix: string,
+  instanceId: string,
+): Promise<PackedHistory | undefined> {
+  const names = (await ssm.listSecrets(region, `${prefix}-pack-`))
+    .map((s) => s.name)
+    .filter((name) => name.startsWith(`${prefix}-pack-`) && PACK_NAME.test(name))
+    .sort();
+  for (const name of names) {
+    const packVersions = newestFirst(await ssm.listVersions(region, name));
+    const head = packVersions[0];
+    if (!head) continue;
+    const newest = decodePack(await ssm.getValue(region, name, head.versionId));
+    if (!newest?.entries[instanceId]) continue;
+    const versions: Array<SecretVersion & { content: SecretContent }> = [];
+    const seen = new Set<string>();
+    for (const packVersion of packVersions) {
+      const content =
+        packVersion === head
+          ? newest
+          : decodePack(await ssm.getValue(region, name, packVersion.versionId));
+      const entry = content?.entries[instanceId];
+      if (!entry) continue;
+      for (const slot of [entry.pending, entry.current]) {
+        if (!slot || seen.has(slot.versionId)) continue;
+        seen.add(slot.versionId);
+        versions.push({
+          versionId: slot.versionId,
+          createTime: packVersion.createTime,
+          content: {
+            schema: 1,
+            password: slot.password,
+            userName: entry.userName,
+            instanceId,
+            region,
+            osFamily: entry.osFamily,
+            status: slot.status,
+            runId: slot.runId,
+            createdAt: slot.createdAt,
+            ...(slot.requestId ? { requestId: slot.requestId } : {}),
+            ...(slot.verifiedAt ? { verifiedAt: slot.verifiedAt } : {}),
+          },
+        });
+      }
+    }
+    return { secretName: name, versions };
+  }
+  return undefined;
+}

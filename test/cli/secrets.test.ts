@@ -153,18 +153,6 @@ describe('cvm-rotator show', () => {
     expect(badRegion.code).toBe(2);
     expect(badRegion.stderr).toContain('--region: "Shanghai" is not a Tencent region id');
   });
-  it('refuses the packed secret layout, which it cannot read, with exit 2', async () => {
-    // Act
-    const result = await runCli(
-      ['show', ID],
-      operatorEnv(emulator, { ROTATION_SECRET_LAYOUT: 'packed' }),
-    );
-
-    // Assess
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('ROTATION_SECRET_LAYOUT=packed');
-    expect(emulator.state.calls()).toHaveLength(0);
-  });
 });
 
 describe('cvm-rotator history', () => {

@@ -22,7 +22,7 @@ const DEFERRED = 'deferred';
 const LIST_ALL_UP_TO = 25;
 
 /** SCF's context for a local run: no time limit is given, so the function's 900 s applies. */
-function cliContext(): ScfContext {
+export function cliContext(): ScfContext {
   return { request_id: `cli-${randomUUID()}`, function_name: 'cvm-rotator' };
 }
 

@@ -12,6 +12,7 @@ import { type RunConfig, resolveRunConfig } from '../../config';
 import { INSTANCE_ID_PATTERN, quote, regionProblem } from '../../config/rules';
 import { isCloudError } from '../../errors';
 import { newestFirst, type SecretContent, secretName } from '../../secrets/layout';
+import { readPackedHistory } from '../../secrets/packed';
 import { SecretStore } from '../../secrets/store';
 import { fields, list, table, unixTime } from '../format';
 import { type CliIo, EXIT, type ExitCode } from '../io';
@@ -33,9 +34,10 @@ export const REVEAL_WARNING =
   'cvm-rotator: WARNING: the password is now on your screen and in your terminal scrollback. ' +
   'Clear them when done, and rotate this instance again after use (cvm-rotator rotate --instance-ids …).\n';
 
-interface Located {
+export interface Located {
   readonly config: RunConfig;
-  readonly store: SecretStore;
+  /** The content of one of `versions` (either layout). */
+  readonly read: (versionId: string) => Promise<SecretContent | undefined>;
   readonly name: string;
   readonly region: string;
   /** Newest first, by the contract's rule (CreateTime desc, then VersionId desc). */
@@ -47,7 +49,7 @@ interface Located {
  * named) and finds its secret in `--region` or every region of ROTATION_REGIONS. Returns the
  * exit code instead when there is no such secret.
  */
-async function withSecret(
+export async function withSecret(
   instanceId: string,
   flags: ReadFlags,
   io: CliIo,
@@ -62,13 +64,6 @@ async function withSecret(
   }
   const regionIssue = flags.region === undefined ? undefined : regionProblem(flags.region);
   if (regionIssue) problems.push(`--region: ${regionIssue.message}`);
-  // The packed layout (many instances per secret) is not read here yet: saying so beats a
-  // misleading "no secret found" at 3 a.m.
-  if ((io.env.ROTATION_SECRET_LAYOUT ?? '').trim().toLowerCase() === 'packed') {
-    problems.push(
-      'ROTATION_SECRET_LAYOUT=packed: show and history read the per-instance layout only (<prefix>-<instanceId>)',
-    );
-  }
   if (problems.length > 0) throw new UsageError(problems);
 
   const config = resolveRunConfig(functionEnv(io.env, flags.endpoint), {
@@ -81,14 +76,31 @@ async function withSecret(
   });
   try {
     const ssm = new TencentSsm(clients, new ApiLimiter(systemClock), systemClock);
-    const name = secretName(config.secretPrefix, instanceId);
+    const store = new SecretStore(ssm, config.kmsKeyId, config.secretPrefix);
+    let name = secretName(config.secretPrefix, instanceId);
+    const packed = config.secretLayout === 'packed';
     const found = await Promise.all(
       config.regions.map(async (region) => {
+        if (packed) {
+          // Packed layout: the instance's versions live inside a shared pack secret.
+          const history = await readPackedHistory(ssm, region, config.secretPrefix, instanceId);
+          if (!history) return { region, versions: [] as SecretVersion[] };
+          const contents = new Map(history.versions.map((v) => [v.versionId, v.content]));
+          return {
+            region,
+            name: history.secretName,
+            versions: history.versions.map(({ versionId, createTime }) => ({
+              versionId,
+              createTime,
+            })),
+            read: async (versionId: string) => contents.get(versionId),
+          };
+        }
         try {
           return { region, versions: newestFirst(await ssm.listVersions(region, name)) };
         } catch (error) {
           if (isCloudError(error) && error.code.startsWith('ResourceNotFound')) {
-            return { region, versions: [] };
+            return { region, versions: [] as SecretVersion[] };
           }
           throw error;
         }
@@ -109,11 +121,16 @@ async function withSecret(
         `cvm-rotator: note: ${name} also exists in ${list(others.map((o) => o.region))}; showing ${hit.region} (choose with --region)\n`,
       );
     }
+    if ('name' in hit && hit.name) name = hit.name;
+    const region = hit.region;
     return await use({
       config,
-      store: new SecretStore(ssm, config.kmsKeyId),
+      read:
+        'read' in hit && hit.read
+          ? hit.read
+          : (versionId) => store.readContent(region, name, versionId),
       name,
-      region: hit.region,
+      region,
       versions: hit.versions,
     });
   } finally {
@@ -149,7 +166,7 @@ export async function show(instanceId: string, flags: ShowFlags, io: CliIo): Pro
       );
       return EXIT.failed;
     }
-    const content = await found.store.readContent(found.region, found.name, versionId);
+    const content = await found.read(versionId);
     const meta = { instanceId, ...metadata(found, versionId, content) };
 
     if (content === undefined) {
@@ -194,9 +211,9 @@ export async function show(instanceId: string, flags: ShowFlags, io: CliIo): Pro
 }
 
 /** The newest version whose content says `current`, below a newest one that does not. */
-async function previousCurrent(found: Located): Promise<string | undefined> {
+export async function previousCurrent(found: Located): Promise<string | undefined> {
   for (const version of found.versions.slice(1)) {
-    const content = await found.store.readContent(found.region, found.name, version.versionId);
+    const content = await found.read(version.versionId);
     if (content?.status === 'current') return version.versionId;
   }
   return undefined;
@@ -207,7 +224,7 @@ export async function history(instanceId: string, flags: ReadFlags, io: CliIo): 
   return withSecret(instanceId, flags, io, async (found) => {
     const rows = await Promise.all(
       found.versions.map(async (version) => {
-        const content = await found.store.readContent(found.region, found.name, version.versionId);
+        const content = await found.read(version.versionId);
         return {
           versionId: version.versionId,
           createTime: version.createTime,
