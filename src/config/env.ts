@@ -307,6 +307,7 @@ export function loadEnvConfig(env: Env): EnvConfig {
 
   const credentials = credentialsFromEnv(env);
   if (!credentials) problems.push(credentialsProblem(env));
+  problems.push(...credentialLengthProblems(env));
 
   problems.push(...unknownVariableProblems(env));
 
@@ -362,6 +363,32 @@ function pickKnown(env: Env): Record<string, string | undefined> {
   const picked: Record<string, string | undefined> = {};
   for (const name of Object.keys(EnvSchema.shape)) picked[name] = env[name];
   return picked;
+}
+
+/**
+ * Upper bounds, in characters, far above any real credential: Tencent SecretIds are 36
+ * characters, SecretKeys 32, and temporary tokens a few hundred to a few thousand. A longer value
+ * is a mistake (a pasted file, a wrong variable), and the log redactor, which hides every
+ * credential by value, cannot handle a secret of tens of kilobytes (found by fuzzing).
+ */
+export const CREDENTIAL_MAX_LENGTH = { id: 128, key: 128, token: 8192 } as const;
+
+/** Names the credential variables that are too long; never their values. */
+function credentialLengthProblems(env: Env): string[] {
+  const limits: Array<[string, number]> = [
+    ['TENCENTCLOUD_SECRETID', CREDENTIAL_MAX_LENGTH.id],
+    ['TENCENTCLOUD_SECRET_ID', CREDENTIAL_MAX_LENGTH.id],
+    ['TENCENTCLOUD_SECRETKEY', CREDENTIAL_MAX_LENGTH.key],
+    ['TENCENTCLOUD_SECRET_KEY', CREDENTIAL_MAX_LENGTH.key],
+    ['TENCENTCLOUD_SESSIONTOKEN', CREDENTIAL_MAX_LENGTH.token],
+    ['TENCENTCLOUD_SESSION_TOKEN', CREDENTIAL_MAX_LENGTH.token],
+  ];
+  return limits
+    .filter(([name, max]) => (env[name]?.trim().length ?? 0) > max)
+    .map(
+      ([name, max]) =>
+        `${name}: must be at most ${max} characters (no Tencent credential is longer)`,
+    );
 }
 
 /** Names the missing credential variables; never their values. */
