@@ -149,8 +149,13 @@ export async function runFromEvent(
     cvm: new TencentCvm(clients, limiter, clock, guard),
     ssm: new TencentSsm(clients, limiter, clock, guard),
   });
-  // The lock's own writes are not guarded by the lock.
-  const lockSsm = wrap({ cvm: ports.cvm, ssm: new TencentSsm(clients, limiter, clock) }).ssm;
+  // The lock's own writes are not guarded by the lock, and have their own pacing queue: renewals
+  // must not wait behind thousands of the run's own UpdateSecret calls (they are a few per
+  // minute, well inside the documented rate).
+  const lockSsm = wrap({
+    cvm: ports.cvm,
+    ssm: new TencentSsm(clients, new ApiLimiter(clock), clock),
+  }).ssm;
   const lockFor = (region: string) => {
     const lock = new RegionLock(
       lockSsm,

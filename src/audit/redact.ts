@@ -73,7 +73,9 @@ export type JsonValue =
 
 export class Redactor {
   readonly #secrets = new Set<string>();
-  #pattern: RegExp | undefined;
+  /** Undefined: not built yet; null: the secrets cannot form one regular expression. */
+  #pattern: RegExp | null | undefined;
+  #long: string[] | undefined;
   readonly #includeStack: boolean;
 
   constructor(options: RedactorOptions = {}) {
@@ -89,7 +91,10 @@ export class Redactor {
     if (secret === undefined || secret === '') return;
     const before = this.#secrets.size;
     for (const form of encodedForms(secret)) this.#secrets.add(form);
-    if (this.#secrets.size !== before) this.#pattern = undefined;
+    if (this.#secrets.size !== before) {
+      this.#pattern = undefined;
+      this.#long = undefined;
+    }
   }
 
   /** How many distinct forms are registered (for tests and diagnostics). */
@@ -100,8 +105,23 @@ export class Redactor {
   /** Replaces every registered secret inside `text`. */
   redactString(text: string): string {
     if (this.#secrets.size === 0) return text;
-    this.#pattern ??= buildPattern(this.#secrets);
-    return text.replace(this.#pattern, REDACTED);
+    if (this.#pattern === undefined || this.#long === undefined) {
+      // Very long values (a foreign SSM version may hold kilobytes) are replaced by plain
+      // search, longest first, before the one regular expression of all the others: V8 refuses
+      // a regular expression with an alternative of some 32,000 characters.
+      const sorted = [...this.#secrets].sort((a, b) => b.length - a.length);
+      this.#long = sorted.filter((s) => s.length > LONG_SECRET);
+      try {
+        this.#pattern = buildPattern(sorted.filter((s) => s.length <= LONG_SECRET));
+      } catch {
+        this.#pattern = null;
+        this.#long = sorted;
+      }
+    }
+    let out = text;
+    for (const secret of this.#long)
+      if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    return this.#pattern ? out.replace(this.#pattern, REDACTED) : out;
   }
 
   /**
@@ -289,10 +309,12 @@ function encodedForms(secret: string): string[] {
   return [...forms];
 }
 
-/** One alternation, longest first, so that a secret containing another is replaced whole. */
-function buildPattern(secrets: ReadonlySet<string>): RegExp {
-  const alternatives = [...secrets]
-    .sort((a, b) => b.length - a.length)
-    .map((secret) => secret.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'));
+/** Secrets longer than this are replaced by plain search rather than in the regular expression. */
+const LONG_SECRET = 1_024;
+
+/** One alternation of `secrets` (sorted longest first), so a secret containing another is replaced whole. */
+function buildPattern(secrets: readonly string[]): RegExp | null {
+  if (secrets.length === 0) return null;
+  const alternatives = secrets.map((secret) => secret.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'));
   return new RegExp(alternatives.join('|'), 'g');
 }

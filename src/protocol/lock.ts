@@ -35,6 +35,8 @@ interface LockContent {
 
 const EPOCH = /^lock-(\d{10})$/;
 const versionFor = (epoch: number) => `lock-${String(epoch).padStart(10, '0')}`;
+/** Claims lost in a row before giving up: two live runs settle in one or two. */
+const MAX_LOST_RACES = 8;
 /** Older epochs kept for forensics; SSM allows 10 versions per secret. */
 const KEEP_EPOCHS = 4;
 
@@ -129,6 +131,7 @@ export class RegionLock {
    * Never throws for a busy lock; cloud errors propagate.
    */
   async acquire(waitUntil: number): Promise<AcquireResult> {
+    let lostRaces = 0;
     for (let attempt = 0; attempt < 1000; attempt++) {
       // The time before the read: a head judged expired was read after it expired.
       const now = this.clock.now();
@@ -180,7 +183,23 @@ export class RegionLock {
         if (!isCode(error, 'ResourceInUse.VersionIdExists')) throw error;
       }
       const mine = await this.ssm.getValue(this.region, this.name, versionFor(epoch));
-      if (mine !== value) continue;
+      if (mine !== value) {
+        // Lost this epoch. Real races end in a round or two; a listing that keeps missing the
+        // newest epoch (lagging, or a broken answer) must neither spin nor hammer SSM.
+        if (++lostRaces >= MAX_LOST_RACES) {
+          throw new CloudError(
+            `the lock's version list kept missing epoch ${epoch} after ${lostRaces} claims`,
+            {
+              code: 'InvalidResponse',
+              action: 'ListSecretVersionIds',
+              region: this.region,
+              transient: false,
+            },
+          );
+        }
+        await this.clock.sleep(Math.min(2_000, 100 * 2 ** lostRaces));
+        continue;
+      }
       this.epoch = epoch;
       this.expiresAt = expiresAt;
       this.lost = false;

@@ -515,3 +515,20 @@ describe('Audit events', () => {
     });
   });
 });
+
+describe('Class: Redactor, with values of any length', () => {
+  it('redacts a registered value of 12,000 characters, and its URL-encoded form, next to ordinary ones', () => {
+    // Prepare: a foreign SSM version may hold a "password" that long; one regular expression
+    // with it (or its 36,000-character URL-encoded form) is refused by V8.
+    const redactor = new Redactor();
+    const long = '#'.repeat(12_000);
+    redactor.register(long);
+    redactor.register('Short-Secret1!');
+
+    // Act
+    const out = redactor.redactString(`a ${long} b Short-Secret1! c ${encodeURIComponent(long)}`);
+
+    // Assess
+    expect(out).toBe(`a ${REDACTED} b ${REDACTED} c ${REDACTED}`);
+  });
+});

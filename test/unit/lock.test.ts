@@ -432,6 +432,25 @@ describe('RegionLock: claiming an epoch', () => {
     await expect(attempt).rejects.toMatchObject({ code: 'UnauthorizedOperation' });
     expect(lock.owned()).toBe(false);
   });
+  it('gives up with a clear error, without spinning, when the version list keeps missing the newest epoch', async () => {
+    // Prepare: another run holds epoch 1, but the listing (lagging, or broken) never shows it.
+    ssm.seed(epochId(1), held('run-b', T0 + TTL));
+    ssm.listVersions = async () => [];
+    const lock = lockFor('run-a');
+
+    // Act
+    const outcome = lock.acquire(T0 + 600_000).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    for (let i = 0; i < 20; i++) await elapse(2_000);
+    const error = await outcome;
+
+    // Assess: a bounded number of claims, with backoff between them, then InvalidResponse.
+    expect((error as { code?: string }).code).toBe('InvalidResponse');
+    expect(ssm.writes().length).toBeLessThanOrEqual(2 * 8);
+    expect(lock.owned()).toBe(false);
+  });
 });
 
 describe('RegionLock: holding, renewing and losing', () => {
