@@ -399,15 +399,16 @@ describe('the real file and the CAM policy agree', () => {
 });
 
 describe('the deploy defaults', () => {
-  it('serverless.yml feeds exactly the ROTATION_* variables of src/config/env.ts', () => {
+  it('serverless.yml feeds exactly the ROTATION_* variables of src/config/env.ts, plus the heap cap', () => {
     const inputs = realDoc().inputs as { environment: { variables: Record<string, unknown> } };
-    const variables = inputs.environment.variables;
+    const { NODE_OPTIONS, ...variables } = inputs.environment.variables;
     expect(Object.keys(variables).sort()).toEqual(
       ENV_VARIABLES.filter((n) => n.startsWith('ROTATION_')).sort(),
     );
     for (const [name, value] of Object.entries(variables)) {
       expect(value, name).toBe(ref(`env:${name}`));
     }
+    expect(NODE_OPTIONS).toMatch(/^--max-old-space-size=\d+$/);
   });
 
   it('give every variable of serverless.yml but ROTATION_TAGS a value', () => {
