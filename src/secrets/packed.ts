@@ -79,6 +79,23 @@ interface Pack {
 
 const PACK_NAME = /-pack-(\d{4})$/;
 
+/** An instance's slot in a pack, in the per-instance content shape the protocol works with. */
+function slotContent(instanceId: string, region: string, entry: Entry, slot: Slot): SecretContent {
+  return {
+    schema: 1,
+    password: slot.password,
+    userName: entry.userName,
+    instanceId,
+    region,
+    osFamily: entry.osFamily,
+    status: slot.status,
+    runId: slot.runId,
+    createdAt: slot.createdAt,
+    ...(slot.requestId ? { requestId: slot.requestId } : {}),
+    ...(slot.verifiedAt ? { verifiedAt: slot.verifiedAt } : {}),
+  };
+}
+
 export function decodePack(text: string): PackContent | undefined {
   try {
     const value = JSON.parse(text) as PackContent;
@@ -191,22 +208,6 @@ export class PackedSecretStore implements InstanceSecretStore {
     return { id, ...(pack ? { pack, entry: pack.entries.get(id) } : {}) };
   }
 
-  private content(id: string, region: string, entry: Entry, slot: Slot): SecretContent {
-    return {
-      schema: 1,
-      password: slot.password,
-      userName: entry.userName,
-      instanceId: id,
-      region,
-      osFamily: entry.osFamily,
-      status: slot.status,
-      runId: slot.runId,
-      createdAt: slot.createdAt,
-      ...(slot.requestId ? { requestId: slot.requestId } : {}),
-      ...(slot.verifiedAt ? { verifiedAt: slot.verifiedAt } : {}),
-    };
-  }
-
   async read(region: string, name: string): Promise<SecretState> {
     await this.load(region);
     const { id, entry } = this.entryOf(region, name);
@@ -221,7 +222,7 @@ export class PackedSecretStore implements InstanceSecretStore {
       name,
       region,
       versions,
-      newest: { versionId: head.versionId, content: this.content(id, region, entry, head) },
+      newest: { versionId: head.versionId, content: slotContent(id, region, entry, head) },
     };
   }
 
@@ -234,7 +235,7 @@ export class PackedSecretStore implements InstanceSecretStore {
     const { id, entry } = this.entryOf(region, name);
     if (!entry) return undefined;
     const slot = [entry.pending, entry.current].find((s) => s?.versionId === versionId);
-    return slot ? this.content(id, region, entry, slot) : undefined;
+    return slot ? slotContent(id, region, entry, slot) : undefined;
   }
 
   private slotFrom(versionId: string, content: SecretContent): Slot {
@@ -503,19 +504,7 @@ export async function readPackedHistory(
         versions.push({
           versionId: slot.versionId,
           createTime: packVersion.createTime,
-          content: {
-            schema: 1,
-            password: slot.password,
-            userName: entry.userName,
-            instanceId,
-            region,
-            osFamily: entry.osFamily,
-            status: slot.status,
-            runId: slot.runId,
-            createdAt: slot.createdAt,
-            ...(slot.requestId ? { requestId: slot.requestId } : {}),
-            ...(slot.verifiedAt ? { verifiedAt: slot.verifiedAt } : {}),
-          },
+          content: slotContent(instanceId, region, entry, slot),
         });
       }
     }

@@ -9,9 +9,9 @@ import type {
   ResetRequest,
   TagSelector,
 } from '../ports';
-import { withRetry } from '../retry';
+import { callTencent } from './call';
 import type { TencentClients } from './clients';
-import { isThrottle, toCloudError } from './errors';
+import { isThrottle } from './errors';
 
 type Raw = Record<string, unknown>;
 
@@ -125,19 +125,12 @@ export class TencentCvm implements CvmPort {
     fn: () => Promise<T>,
     retryable: (e: CloudError) => boolean,
   ) {
-    return withRetry(
-      () =>
-        this.limiter.run(action, region, async () => {
-          this.beforeSend?.(action, region);
-          try {
-            return await fn();
-          } catch (error) {
-            throw toCloudError(error, action, region);
-          }
-        }),
+    return callTencent(action, region, fn, {
+      limiter: this.limiter,
+      clock: this.clock,
       retryable,
-      this.clock,
-    );
+      ...(this.beforeSend ? { beforeSend: this.beforeSend } : {}),
+    });
   }
 
   async describeByTags(

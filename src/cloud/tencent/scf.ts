@@ -1,9 +1,9 @@
 import { CloudError } from '../../errors';
 import type { ApiLimiter } from '../limiter';
 import type { Clock, InvokeRequest, ScfPort } from '../ports';
-import { withRetry } from '../retry';
+import { callTencent } from './call';
 import type { TencentClients } from './clients';
-import { isThrottle, toCloudError } from './errors';
+import { isThrottle } from './errors';
 
 /**
  * SCF 2018-04-16 `Invoke` behind the ScfPort, used to fan a run out into one asynchronous run per
@@ -19,24 +19,19 @@ export class TencentScf implements ScfPort {
   ) {}
 
   async invokeAsync(region: string, request: InvokeRequest): Promise<string> {
-    const answer = (await withRetry(
+    const answer = (await callTencent(
+      'Invoke',
+      region,
       () =>
-        this.limiter.run('Invoke', region, async () => {
-          try {
-            return await this.clients.scf(region).Invoke({
-              FunctionName: request.functionName,
-              Namespace: request.namespace,
-              Qualifier: request.qualifier,
-              // Timer triggers invoke asynchronously too (facts §6); the event is the JSON text.
-              InvocationType: 'Event',
-              ClientContext: JSON.stringify(request.event),
-            });
-          } catch (error) {
-            throw toCloudError(error, 'Invoke', region);
-          }
+        this.clients.scf(region).Invoke({
+          FunctionName: request.functionName,
+          Namespace: request.namespace,
+          Qualifier: request.qualifier,
+          // Timer triggers invoke asynchronously too (facts §6); the event is the JSON text.
+          InvocationType: 'Event',
+          ClientContext: JSON.stringify(request.event),
         }),
-      isThrottle,
-      this.clock,
+      { limiter: this.limiter, clock: this.clock, retryable: isThrottle },
     )) as unknown as { Result?: { FunctionRequestId?: unknown } };
     const id = answer.Result?.FunctionRequestId;
     if (typeof id !== 'string' || id === '') {

@@ -1,9 +1,8 @@
 import { CloudError } from '../../errors';
 import type { ApiLimiter } from '../limiter';
 import type { Clock, SecretSummary, SecretVersion, SsmPort } from '../ports';
-import { withRetry } from '../retry';
+import { callTencent } from './call';
 import type { TencentClients } from './clients';
-import { toCloudError } from './errors';
 
 type Raw = Record<string, unknown>;
 
@@ -40,19 +39,12 @@ export class TencentSsm implements SsmPort {
   ) {}
 
   private async call(action: string, region: string, fn: () => Promise<unknown>): Promise<Raw> {
-    const result = await withRetry(
-      () =>
-        this.limiter.run(action, region, async () => {
-          this.beforeSend?.(action, region);
-          try {
-            return await fn();
-          } catch (error) {
-            throw toCloudError(error, action, region);
-          }
-        }),
-      (e) => e.transient,
-      this.clock,
-    );
+    const result = await callTencent(action, region, fn, {
+      limiter: this.limiter,
+      clock: this.clock,
+      retryable: (e) => e.transient,
+      ...(this.beforeSend ? { beforeSend: this.beforeSend } : {}),
+    });
     if (typeof result !== 'object' || result === null) throw invalid(action, region, 'no object');
     return result as Raw;
   }
