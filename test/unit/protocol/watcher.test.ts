@@ -102,10 +102,10 @@ describe('ResetWatcher', () => {
     expect(outcome.kind).toBe('success');
     expect(outcome.kind === 'success' && outcome.instance.instanceId).toBe(ID);
     expect(cvm.calls).toHaveLength(3);
-    expect(clock.sleeps).toEqual([1_000, 1_500, 2_250]);
+    expect(clock.sleeps).toEqual([1_000, 1_500, 2_000]);
   });
 
-  it('caps the polling interval at 5 s', async () => {
+  it('caps the polling interval at 2 s', async () => {
     // Prepare
     const { w, clock } = watcher((poll) => (poll < 8 ? {} : { latestOperationState: 'SUCCESS' }));
 
@@ -113,8 +113,8 @@ describe('ResetWatcher', () => {
     await w.wait(ID, OURS, BEFORE, T0 + 600_000);
 
     // Assess
-    expect(Math.max(...clock.sleeps)).toBe(5_000);
-    expect(clock.sleeps.slice(-3)).toEqual([5_000, 5_000, 5_000]);
+    expect(Math.max(...clock.sleeps)).toBe(2_000);
+    expect(clock.sleeps.slice(-3)).toEqual([2_000, 2_000, 2_000]);
   });
 
   it('reports FAILED with the API message, or a default one when the message is empty', async () => {
@@ -214,8 +214,9 @@ describe('ResetWatcher', () => {
     // Assess
     expect(outcome.kind).toBe('timeout');
     expect(clock.now()).toBeGreaterThanOrEqual(T0 + 30_000);
-    expect(clock.now()).toBeLessThan(T0 + 30_000 + 5_000);
-    expect(cvm.calls.length).toBeLessThanOrEqual(12);
+    expect(clock.now()).toBeLessThan(T0 + 30_000 + 2_000);
+    // 1 s, 1.5 s, then every 2 s: at most 16 polls in 30 s.
+    expect(cvm.calls.length).toBeLessThanOrEqual(16);
   });
 
   it('keeps waiting through failed polls, and times out if they never stop failing', async () => {
