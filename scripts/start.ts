@@ -114,6 +114,9 @@ async function main(): Promise<number> {
         '    npm run emulator                                    # terminal 1: same demo fleet on :9000',
       );
       console.log(
+        "    # terminal 2: TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY = the emulator's built-in pair (README, The emulator)",
+      );
+      console.log(
         '    npx cvm-rotator rotate --endpoint http://127.0.0.1:9000 --regions ap-guangzhou --tags rotation=enabled --all',
       );
       console.log(
