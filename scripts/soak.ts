@@ -23,8 +23,9 @@ const USAGE = `Usage: npm run soak -- [options]
   --regions N     2 or 3 regions (default 3)
   --scale N       emulated ms per real ms for the emulator and the rotator (default 4)
   --kill-rate F   fraction of runs SIGKILLed at a random moment (default 0.2)
-  --lock-ttl N    ROTATION_LOCK_TTL_SECONDS (default 5, the minimum: a killed run's region
-                  lock expires quickly)
+  --lock-ttl N    ROTATION_LOCK_TTL_SECONDS (default 20: a killed run's region lock expires
+                  within 5 real seconds at scale 4; the minimum, 5, is 1.25 real seconds, which
+                  a loaded machine's event loop cannot renew reliably)
   --log-dir DIR   keep each run's output there (audit log and stderr; passwords redacted)
   --sabotage S    break the rotator on purpose (skip-persist | leak) to see the soak fail
   --ci            the short CI soak
@@ -111,7 +112,7 @@ function parseCli(argv: string[]): Cli {
     seed: integer('seed', str('seed'), randomInt(1, 2 ** 31 - 1), 0, 2 ** 32 - 1),
     regions: integer('regions', str('regions'), 3, 2, 3),
     scale: integer('scale', str('scale'), 4, 1, 100),
-    lockTtlSeconds: integer('lock-ttl', str('lock-ttl'), 5, 5, 3600),
+    lockTtlSeconds: integer('lock-ttl', str('lock-ttl'), 20, 5, 3600),
     killRate,
     logDir: str('log-dir'),
     sabotage: sabotageFlag(str('sabotage')),
