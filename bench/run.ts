@@ -6,8 +6,10 @@
  * Each run starts the emulator in this process with realistic settings (the documented rate
  * limits, 30–80 ms per call and resets of 20–40 s RUNNING / 5–10 s STOPPED, all in emulated
  * time), then forks a fresh runner process that invokes the handler on the emulator's clock, so
- * that the peak RSS is the rotator's own. Figures are in EMULATED seconds unless said otherwise.
- * Then the bundle's size and its cold start. See docs/benchmark.md.
+ * that the peak RSS is the rotator's own. Every runner gets the deployed function's NODE_OPTIONS
+ * (serverless.yml). A fan-out run's sub-runs each run in their own runner, started by the
+ * emulator's SCF Invoke. Figures are in EMULATED seconds unless said otherwise. Then the bundle's
+ * size and its cold start. See docs/benchmark.md.
  *
  * Exits 1 only on a crash or a wrong result (a rotated instance whose newest secret version is
  * not its actual password, or fewer rotated than eligible instances); never on timing.
@@ -15,6 +17,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildBundle, type ColdStart, measureColdStart } from './lib/coldstart';
+import { type DeployedNode, deployedNode } from './lib/deploy';
 import {
   callsTable,
   coldStartLines,
@@ -25,7 +28,7 @@ import {
   targetLines,
 } from './lib/format';
 import { buildRunner, label, type RunFigures, runScenario } from './lib/scenario';
-import type { PasswordScope, RunMode, Scenario } from './lib/types';
+import type { PasswordScope, RunMode, Scenario, SecretLayout } from './lib/types';
 
 // The SDK sends everything through http_proxy when set (facts §5.3); keep it on 127.0.0.1.
 for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'all_proxy']) {
@@ -35,33 +38,45 @@ for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'a
 const ROOT = resolve(__dirname, '..');
 
 /**
- * Default time scales (emulated ms per real ms), chosen so that the default benchmark takes under
- * 5 minutes on the 2-core machine here while staying faithful: a calibration (docs/benchmark.md,
+ * Default time scales (emulated ms per real ms), chosen so that the default benchmark takes about
+ * 6 minutes on the 2-core machine here while staying faithful: a calibration (docs/benchmark.md,
  * "Time scale") found 5000/6 runs 10–25 % slower in emulated time at 5x than at 2x (the rotator's
- * pacing timers and CPU bursts stretch), and 1000/3 runs the same at 1x, 2x and 5x.
+ * pacing timers and CPU bursts stretch), 2x within 1–5 % of 1x (fan-out included), and 1000/3
+ * the same at 1x, 2x and 5x. The naive group run is 321.9 s at 50x, 294.0 s at 20x and
+ * 278–281 s at 10x: at 50x its stretch inflated the speedup over naive (6.6x instead of 5.7x).
  */
-const CONCURRENT_SCALES: Record<number, number> = { 100: 5, 1000: 5, 5000: 2 };
-const NAIVE_SCALES: Record<PasswordScope, number> = { group: 50, instance: 250 };
+const CONCURRENT_SCALES: Record<number, number> = { 100: 5, 1000: 5, 3000: 5, 5000: 2 };
+const NAIVE_SCALES: Record<PasswordScope, number> = { group: 10, instance: 250 };
 const SMOKE = { instances: 200, regions: 2, scope: 'group' as PasswordScope, timeScale: 20 };
+/** The packed layout's fleet: beyond SSM's 1000 secrets in one region (issue [4]). */
+const PACKED_FLEET = { instances: 3000, regions: 1 };
 
 const USAGE = `Usage: npm run bench -- [options]
 
   --only RE              run only the runs whose label matches RE (case-insensitive), e.g.
-                         "5000/6", "instance naive", "cold|bundle"; labels are
-                         "<instances>/<regions> <group|instance> <concurrent|naive>", "bundle",
-                         "cold-start". Without --only: every concurrent run, the naive
-                         baseline of 5000/6, the bundle and the cold start; with it, also the
-                         naive baseline of the smaller fleets when the pattern matches them
-  --time-scale N         emulated ms per real ms for the concurrent runs (default 5, and 2 for
-                         the 5000-instance fleet)
+                         "5000/6", "instance naive", "fanout", "packed", "cold|bundle"; labels
+                         are "<instances>/<regions> <group|instance> <concurrent|naive|fanout>"
+                         (+ " packed" for the packed layout), "bundle", "cold-start". Without
+                         --only: every concurrent run, the fan-out runs of 5000/6, the packed
+                         runs of 3000/1, the naive baseline of 5000/6, the bundle and the cold
+                         start; with it, also the naive baseline of the smaller fleets when the
+                         pattern matches them
+  --time-scale N         emulated ms per real ms for the concurrent, fan-out and packed runs
+                         (default 5, and 2 for the 5000-instance fleet)
   --naive-time-scale N   the same for the naive baseline runs (default ${NAIVE_SCALES.group} for the
                          group scope, ${NAIVE_SCALES.instance} for the instance scope)
   --json                 end with one JSON line of every figure
   --calls-dir DIR        write each run's call log (parameters redacted) to DIR/<run>.jsonl,
                          with t = emulated seconds since the run started
-  --runner-node-args=F   Node flags for the rotation runner, e.g. "--max-old-space-size=200"
-                         (a memory cap like SCF's) or "--cpu-prof --cpu-prof-dir=/tmp/prof"
-  --smoke                the CI size: ${SMOKE.instances} instances, ${SMOKE.regions} regions, ${SMOKE.scope} scope; no bundle or cold start
+  --runner-node-args=F   extra Node flags for the rotation runners, e.g.
+                         "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  --runner-node-options=S
+                         NODE_OPTIONS for the rotation runners instead of the deployed
+                         function's (serverless.yml inputs.environment.variables.NODE_OPTIONS,
+                         today "--max-old-space-size=160"); "" for none
+  --smoke                the CI size: ${SMOKE.instances} instances, ${SMOKE.regions} regions, ${SMOKE.scope} scope, then the same
+                         through fan-out, and ${SMOKE.instances} in 1 region in the packed layout; no bundle
+                         or cold start
   --help                 this text
 `;
 
@@ -73,6 +88,7 @@ interface Options {
   readonly smoke: boolean;
   readonly callsDir: string | undefined;
   readonly runnerNodeArgs: readonly string[];
+  readonly runnerNodeOptions: string | undefined;
   readonly help: boolean;
 }
 
@@ -94,6 +110,7 @@ function parseOptions(argv: string[]): Options {
       only: { type: 'string' },
       'calls-dir': { type: 'string' },
       'runner-node-args': { type: 'string' },
+      'runner-node-options': { type: 'string' },
       'time-scale': { type: 'string' },
       'naive-time-scale': { type: 'string' },
       json: { type: 'boolean' },
@@ -108,6 +125,7 @@ function parseOptions(argv: string[]): Options {
     json: values.json === true,
     callsDir: values['calls-dir'],
     runnerNodeArgs: (values['runner-node-args'] ?? '').split(' ').filter((a) => a !== ''),
+    runnerNodeOptions: values['runner-node-options'],
     smoke: values.smoke === true,
     help: values.help === true,
   };
@@ -115,43 +133,60 @@ function parseOptions(argv: string[]): Options {
 
 function scenarios(options: Options): Scenario[] {
   if (options.smoke) {
+    // The CI size, then the same fleet through fan-out, and in the packed layout in one region:
+    // each new path of the benchmark is checked for a crash or a wrong result.
+    const smoke = (mode: RunMode, layout: SecretLayout, regions: number): Scenario => ({
+      instances: SMOKE.instances,
+      regions,
+      scope: SMOKE.scope,
+      mode,
+      layout,
+      timeScale: options.timeScale ?? SMOKE.timeScale,
+    });
     return [
-      {
-        instances: SMOKE.instances,
-        regions: SMOKE.regions,
-        scope: SMOKE.scope,
-        mode: 'concurrent',
-        timeScale: options.timeScale ?? SMOKE.timeScale,
-      },
-    ];
+      smoke('concurrent', 'instance', SMOKE.regions),
+      smoke('fanout', 'instance', SMOKE.regions),
+      smoke('concurrent', 'packed', 1),
+    ].filter((s) => !options.only || options.only.test(label(s)));
   }
   const fleets: Array<[number, number]> = [
     [100, 1],
     [1000, 3],
     [5000, 6],
   ];
+  const scopes = ['group', 'instance'] as const;
   const list: Scenario[] = [];
-  const add = (instances: number, regions: number, scope: PasswordScope, mode: RunMode) =>
+  const add = (
+    instances: number,
+    regions: number,
+    scope: PasswordScope,
+    mode: RunMode,
+    layout: SecretLayout = 'instance',
+  ) =>
     list.push({
       instances,
       regions,
       scope,
       mode,
+      layout,
       timeScale:
         mode === 'naive'
           ? (options.naiveTimeScale ?? NAIVE_SCALES[scope])
           : (options.timeScale ?? CONCURRENT_SCALES[instances] ?? 2),
     });
   for (const [instances, regions] of fleets) {
-    for (const scope of ['group', 'instance'] as const)
-      add(instances, regions, scope, 'concurrent');
+    for (const scope of scopes) add(instances, regions, scope, 'concurrent');
+  }
+  for (const scope of scopes) add(5000, 6, scope, 'fanout');
+  for (const scope of scopes) {
+    add(PACKED_FLEET.instances, PACKED_FLEET.regions, scope, 'concurrent', 'packed');
   }
   for (const [instances, regions] of fleets) {
-    for (const scope of ['group', 'instance'] as const) add(instances, regions, scope, 'naive');
+    for (const scope of scopes) add(instances, regions, scope, 'naive');
   }
   // The naive baseline of the smaller fleets runs only when --only asks for it.
   return list.filter((s) =>
-    options.only ? options.only.test(label(s)) : s.mode === 'concurrent' || s.instances === 5000,
+    options.only ? options.only.test(label(s)) : s.mode !== 'naive' || s.instances === 5000,
   );
 }
 
@@ -165,6 +200,7 @@ function summary(
   coldStart: ColdStart | null,
   bundleBytes: number | null,
   failures: readonly string[],
+  nodeOptions: string,
 ) {
   return {
     runs: runs.map((r) => ({
@@ -172,6 +208,7 @@ function summary(
       regions: r.scenario.regions,
       scope: r.scenario.scope,
       mode: r.scenario.mode,
+      layout: r.scenario.layout,
       wallSeconds: round(r.wallSeconds, 2),
       emulatedSeconds: round(r.emulatedSeconds, 1),
       lowerBoundSeconds: round(r.bound.seconds, 1),
@@ -190,7 +227,26 @@ function summary(
       emulatorCpuPct: round(r.emulatorCpuPct, 1),
       machineCpuPct: round(r.machineCpuPct, 1),
       peakHeapMb: round(r.peakHeapMb, 1),
+      heapLimitMb: round(r.result.heapLimitMb, 1),
+      callsTotalPerInstance: round(r.totalCalls / Math.max(1, r.eligible), 2),
       callP50EmulatedMs: round(r.callP50EmulatedMs, 1),
+      secrets: r.verification.secrets,
+      maxSecretBytes: r.verification.maxValueBytes,
+      ...(r.scenario.mode === 'fanout'
+        ? {
+            fanoutRunnerPeakRssMb: round(r.fanoutRunnerRssMb ?? 0, 1),
+            subRuns: r.subRuns.map((s) => ({
+              region: s.region,
+              startSeconds: round(s.startSeconds, 1),
+              endSeconds: round(s.endSeconds, 1),
+              peakRssMb: round(s.peakRssMb, 1),
+              peakHeapMb: round(s.peakHeapMb, 1),
+              rotated: s.rotated,
+              status: s.status,
+            })),
+          }
+        : {}),
+      problems: r.problems,
       phases: r.phases.map((p) => ({
         action: p.action,
         calls: p.calls,
@@ -212,6 +268,7 @@ function summary(
     speedups: speedups(runs).map((s) => ({ ...s, speedup: round(s.speedup, 2) })),
     failures,
     node: process.version,
+    nodeOptions,
   };
 }
 
@@ -231,6 +288,18 @@ async function main(): Promise<number> {
   const started = performance.now();
   const runs: RunFigures[] = [];
   const failures: string[] = [];
+  let deployed: DeployedNode;
+  try {
+    deployed = deployedNode(ROOT);
+  } catch (error) {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+  const nodeOptions = options.runnerNodeOptions ?? deployed.nodeOptions;
+  const nodeOptionsFrom =
+    options.runnerNodeOptions === undefined ? deployed.source : '--runner-node-options';
+  const nodeLine = `Rotation runners run with NODE_OPTIONS=${JSON.stringify(nodeOptions)} (from ${nodeOptionsFrom}${options.runnerNodeOptions === undefined ? ": the deployed function's" : ", NOT the deployed function's"})${options.runnerNodeArgs.length > 0 ? ` and the flags ${options.runnerNodeArgs.join(' ')}` : ''}.`;
+  say(`bench: ${nodeLine}`);
   const runner = await buildRunner();
   process.on('exit', runner.remove);
   for (const scenario of scenarios(options)) {
@@ -241,6 +310,7 @@ async function main(): Promise<number> {
         runnerFile: runner.file,
         ...(options.callsDir ? { callsDir: options.callsDir } : {}),
         runnerNodeArgs: options.runnerNodeArgs,
+        nodeOptions,
       });
       runs.push(figures);
       if (!figures.correct) failures.push(`${name}: wrong result`);
@@ -273,9 +343,17 @@ async function main(): Promise<number> {
 
   const out: string[] = [];
   if (runs.length > 0) {
+    const limits = [...new Set(runs.map((r) => fmt(r.result.heapLimitMb)))].join(', ');
     out.push(
       'Rotation runs. Times in EMULATED seconds unless "real"; bound = max over (action, region) of',
       'successful non-polling calls / documented rate + one reset completion (docs/benchmark.md).',
+      `${nodeLine} V8 heap limit seen by the runners: ${limits} MB.`,
+      ...(runs.some((r) => r.scenario.mode === 'fanout')
+        ? [
+            'Fan-out runs: from the fan-out start until the last sub-run has finished; each sub-run runs in',
+            'its own process (started by the emulated SCF Invoke), and peak RSS is the largest of the sub-runs.',
+          ]
+        : []),
       '',
       runsTable(runs),
       '',
@@ -295,7 +373,9 @@ async function main(): Promise<number> {
   if (failures.length > 0) out.push(`FAILED: ${failures.join('; ')}`);
   process.stdout.write(`${out.join('\n')}\n`);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(summary(runs, coldStart, bundleBytes, failures))}\n`);
+    process.stdout.write(
+      `${JSON.stringify(summary(runs, coldStart, bundleBytes, failures, nodeOptions))}\n`,
+    );
   }
   return failures.length > 0 ? 1 : 0;
 }

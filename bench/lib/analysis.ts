@@ -5,7 +5,8 @@
 import type { CallRecord, EmulatorState } from '../../src/emulator';
 import { DEFAULT_RATE_LIMITS } from '../../src/emulator/ratelimit';
 import { decodeContent, newestFirst } from '../../src/secrets/layout';
-import type { RotatedEntry } from './types';
+import { decodePack, type PackContent } from '../../src/secrets/packed';
+import type { RotatedEntry, SecretLayout } from './types';
 
 /** Emulated ms, [min, max], as passed to the emulator's `resetTiming`. */
 export interface ResetRanges {
@@ -182,6 +183,31 @@ export interface Verification {
   readonly wrongVersion: number;
   /** Rotated instances whose newest version is not marked `current` (a deferred promote). */
   readonly notCurrent: number;
+  /** Packed layout: rotated instances whose entry in the newest pack version still has `pending`. */
+  readonly pendingLeft: number;
+  /** Distinct secrets the rotated instances' passwords are in (packs, in the packed layout). */
+  readonly secrets: number;
+  /** The largest SecretString among those secrets' versions, bytes (SSM's limit: 32 KB). */
+  readonly maxValueBytes: number;
+}
+
+interface Candidate {
+  readonly VersionId: string;
+  readonly CreateTime: number;
+  readonly SecretString?: string;
+}
+
+/** The newest version by the layout's rule: greatest CreateTime, then VersionId. */
+function newestOf(versions: readonly Candidate[]): Candidate | undefined {
+  return newestFirst(
+    versions.map((v) => ({ versionId: v.VersionId, createTime: v.CreateTime, v })),
+  )[0]?.v;
+}
+
+function maxBytes(versions: readonly Candidate[]): number {
+  let max = 0;
+  for (const v of versions) max = Math.max(max, Buffer.byteLength(v.SecretString ?? ''));
+  return max;
 }
 
 /**
@@ -193,27 +219,91 @@ export function verify(
   state: EmulatorState,
   rotated: readonly RotatedEntry[],
   prefix: string,
+  layout: SecretLayout = 'instance',
+): Verification {
+  return layout === 'packed'
+    ? verifyPacked(state, rotated)
+    : verifyInstance(state, rotated, prefix);
+}
+
+function verifyInstance(
+  state: EmulatorState,
+  rotated: readonly RotatedEntry[],
+  prefix: string,
 ): Verification {
   let wrongPassword = 0;
   let wrongVersion = 0;
   let notCurrent = 0;
+  let maxValueBytes = 0;
   for (const entry of rotated) {
     const secret = state.ssm.secret(entry.region, `${prefix}-${entry.instanceId}`);
-    const versions = newestFirst(
-      [...(secret?.versions.values() ?? [])].map((v) => ({
-        versionId: v.VersionId,
-        createTime: v.CreateTime,
-        text: v.SecretString ?? '',
-      })),
-    );
-    const newest = versions[0];
-    const content = newest ? decodeContent(newest.text) : undefined;
+    const versions = [...(secret?.versions.values() ?? [])];
+    maxValueBytes = Math.max(maxValueBytes, maxBytes(versions));
+    const newest = newestOf(versions);
+    const content = newest ? decodeContent(newest.SecretString ?? '') : undefined;
     const actual = content
       ? state.cvm.actualPassword(entry.instanceId, content.userName)
       : undefined;
     if (!content || actual === undefined || content.password !== actual) wrongPassword++;
-    if (!newest || newest.versionId !== entry.versionId) wrongVersion++;
+    if (!newest || newest.VersionId !== entry.versionId) wrongVersion++;
     if (content?.status !== 'current') notCurrent++;
   }
-  return { checked: rotated.length, wrongPassword, wrongVersion, notCurrent };
+  return {
+    checked: rotated.length,
+    wrongPassword,
+    wrongVersion,
+    notCurrent,
+    pendingLeft: 0,
+    secrets: rotated.length,
+    maxValueBytes,
+  };
+}
+
+/**
+ * The packed layout (test/integration/packed.test.ts): the newest version of the pack the report
+ * names must hold, for the instance, `current.password` equal to its actual password, no
+ * `pending`, and be the version the report names.
+ */
+function verifyPacked(state: EmulatorState, rotated: readonly RotatedEntry[]): Verification {
+  const packs = new Map<string, { versionId: string; content: PackContent | undefined }>();
+  let maxValueBytes = 0;
+  const packOf = (region: string, name: string) => {
+    const key = `${region}/${name}`;
+    let pack = packs.get(key);
+    if (!pack) {
+      const versions = [...(state.ssm.secret(region, name)?.versions.values() ?? [])];
+      maxValueBytes = Math.max(maxValueBytes, maxBytes(versions));
+      const newest = newestOf(versions);
+      pack = {
+        versionId: newest?.VersionId ?? '',
+        content: newest ? decodePack(newest.SecretString ?? '') : undefined,
+      };
+      packs.set(key, pack);
+    }
+    return pack;
+  };
+  let wrongPassword = 0;
+  let wrongVersion = 0;
+  let notCurrent = 0;
+  let pendingLeft = 0;
+  for (const entry of rotated) {
+    const pack = packOf(entry.region, entry.secretName);
+    const item = pack.content?.entries[entry.instanceId];
+    const actual = item ? state.cvm.actualPassword(entry.instanceId, item.userName) : undefined;
+    if (!item?.current || actual === undefined || item.current.password !== actual) {
+      wrongPassword++;
+    }
+    if (pack.versionId === '' || pack.versionId !== entry.versionId) wrongVersion++;
+    if (item?.current?.status !== 'current') notCurrent++;
+    if (item?.pending !== undefined) pendingLeft++;
+  }
+  return {
+    checked: rotated.length,
+    wrongPassword,
+    wrongVersion,
+    notCurrent,
+    pendingLeft,
+    secrets: packs.size,
+    maxValueBytes,
+  };
 }

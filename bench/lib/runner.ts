@@ -2,9 +2,11 @@
  * The rotation runner: a fresh child process per benchmark run, so that its peak RSS is the
  * rotator's alone (the emulator lives in the parent). It loads the handler, says `ready`, takes
  * one `run` request, invokes `runFromEvent` on the emulator's clock, reports and exits. It exits
- * as soon as the parent goes away, whatever it is doing.
+ * as soon as the parent goes away, whatever it is doing. The parent starts it with the deployed
+ * function's NODE_OPTIONS (serverless.yml), and the runner reports what it saw.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import type { Clock } from '../../src/cloud/ports';
 import { runFromEvent } from '../../src/handler';
 import type { ClockAnchor, RunFailure, RunRequest, RunResult } from './types';
@@ -57,28 +59,19 @@ async function run(request: RunRequest): Promise<RunResult> {
   const cpu0 = process.cpuUsage();
   const real0 = performance.now();
   const emulatedStart = clock.now();
-  const report = await runFromEvent(
-    request.event,
-    {
-      request_id: 'bench',
-      function_name: 'cvm-password-rotator',
-      time_limit_in_ms: request.timeLimitMs,
-      memory_limit_in_mb: 256,
+  const report = await runFromEvent(request.event, request.context, {
+    env: request.env,
+    clock,
+    // The log lines are built as in production; only the write to stdout is left out.
+    write: () => {
+      logLines++;
     },
-    {
-      env: request.env,
-      clock,
-      // The log lines are built as in production; only the write to stdout is left out.
-      write: () => {
-        logLines++;
-      },
-      sequential: request.sequential,
-      wrapPorts: (ports) => ({
-        cvm: timed(ports.cvm, durations),
-        ssm: timed(ports.ssm, durations),
-      }),
-    },
-  );
+    sequential: request.sequential,
+    wrapPorts: (ports) => ({
+      cvm: timed(ports.cvm, durations),
+      ssm: timed(ports.ssm, durations),
+    }),
+  });
   const emulatedEnd = clock.now();
   const realMs = performance.now() - real0;
   const cpu = process.cpuUsage(cpu0);
@@ -104,7 +97,13 @@ async function run(request: RunRequest): Promise<RunResult> {
     regionErrors: report.errors.length,
     rotated: report.instances
       .filter((i) => i.result === 'rotated')
-      .map((i) => ({ instanceId: i.instanceId, region: i.region, versionId: i.versionId ?? '' })),
+      .map((i) => ({
+        instanceId: i.instanceId,
+        region: i.region,
+        secretName: i.secretName ?? '',
+        versionId: i.versionId ?? '',
+      })),
+    fanout: report.fanout?.length ?? 0,
     emulatedStart,
     emulatedEnd,
     realMs,
@@ -115,6 +114,8 @@ async function run(request: RunRequest): Promise<RunResult> {
     loopDelayP99Ms: loop.percentile(99) / 1e6,
     callP50RealMs: median(durations),
     logLines,
+    nodeOptions: process.env.NODE_OPTIONS ?? '',
+    heapLimitMb: getHeapStatistics().heap_size_limit / 1024 / 1024,
   };
 }
 

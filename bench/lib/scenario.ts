@@ -12,6 +12,7 @@ import {
   DEFAULT_CREDENTIAL,
   type Emulator,
   type FleetSpec,
+  type ScfInvocationContext,
   startEmulator,
 } from '../../src/emulator';
 import {
@@ -47,8 +48,9 @@ export const SCF_LIMIT_MS = 900_000;
 const NAIVE_LIMIT_MS = 86_400_000;
 const SECRET_PREFIX = 'cvm-password';
 
-export const label = (s: Pick<Scenario, 'instances' | 'regions' | 'scope' | 'mode'>) =>
-  `${s.instances}/${s.regions} ${s.scope} ${s.mode}`;
+export const label = (
+  s: Pick<Scenario, 'instances' | 'regions' | 'scope' | 'mode'> & { layout?: Scenario['layout'] },
+) => `${s.instances}/${s.regions} ${s.scope} ${s.mode}${s.layout === 'packed' ? ' packed' : ''}`;
 
 /** Half RUNNING, half STOPPED, all tagged, the five public OS images, spread evenly. */
 export function fleetFor(s: Scenario): FleetSpec {
@@ -98,6 +100,23 @@ export interface RunFigures {
   /** Median port call (pacing and retries included), emulated ms. */
   readonly callP50EmulatedMs: number;
   readonly latency: readonly [number, number] | 0;
+  /** Why the run is wrong besides the verification (a sub-run that failed, a missing one). */
+  readonly problems: readonly string[];
+  /** Fan-out: one per region's sub-run (each in its own process); empty otherwise. */
+  readonly subRuns: readonly SubRun[];
+  /** Fan-out: the peak RSS of the fan-out run's own process (it only invokes), MB. */
+  readonly fanoutRunnerRssMb: number | undefined;
+}
+
+/** One fan-out sub-run: emulated seconds since the fan-out run started. */
+export interface SubRun {
+  readonly region: string;
+  readonly startSeconds: number;
+  readonly endSeconds: number;
+  readonly peakRssMb: number;
+  readonly peakHeapMb: number;
+  readonly rotated: number;
+  readonly status: string;
 }
 
 /** Busy and total CPU time of the whole machine so far, ms (from os.cpus()). */
@@ -144,11 +163,59 @@ export async function buildRunner(): Promise<{ file: string; remove: () => void 
   return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-function startRunner(file: string, nodeArgs: readonly string[]): ChildProcess {
-  return fork(file, [], {
-    execArgv: [...nodeArgs],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+/**
+ * Starts runner processes and keeps track of them: each `run` is a fresh child process with the
+ * deployed function's NODE_OPTIONS in its environment (as SCF sets it) and `nodeArgs` on its
+ * command line. `killAll` ends every child still alive; a child also exits by itself when this
+ * process goes away (IPC disconnect).
+ */
+export class Runners {
+  private readonly live = new Set<ChildProcess>();
+
+  constructor(
+    private readonly file: string,
+    private readonly nodeArgs: readonly string[],
+    private readonly nodeOptions: string,
+  ) {}
+
+  private start(): ChildProcess {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NODE_OPTIONS;
+    if (this.nodeOptions !== '') env.NODE_OPTIONS = this.nodeOptions;
+    const child = fork(this.file, [], {
+      execArgv: [...this.nodeArgs],
+      env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.live.add(child);
+    child.once('exit', () => this.live.delete(child));
+    return child;
+  }
+
+  /** One invocation in a fresh runner: resolves to its figures, rejects if it threw or died. */
+  async run(request: RunRequest): Promise<RunResult> {
+    const child = this.start();
+    try {
+      const ready = await nextMessage(child);
+      if (ready.type !== 'ready') throw new Error('the runner did not start');
+      child.send(request);
+      const answer = await nextMessage(child);
+      if (answer.type === 'error') throw new Error(`the rotation threw: ${answer.message}`);
+      if (answer.type !== 'result') throw new Error('the runner answered out of turn');
+      if (answer.nodeOptions !== this.nodeOptions) {
+        throw new Error(
+          `the runner ran with NODE_OPTIONS=${JSON.stringify(answer.nodeOptions)}, not ${JSON.stringify(this.nodeOptions)}`,
+        );
+      }
+      return answer;
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+    }
+  }
+
+  killAll(): void {
+    for (const child of this.live) child.kill();
+  }
 }
 
 function nextMessage(child: ChildProcess): Promise<RunnerMessage> {
@@ -168,17 +235,124 @@ export interface RunSettings {
   readonly runnerFile: string;
   /** When set, the run's call log (parameters redacted by the emulator) goes to DIR/<label>.jsonl. */
   readonly callsDir?: string;
-  /** Node flags for the runner, e.g. `--max-old-space-size=200` or `--cpu-prof`. */
+  /** Node flags for the runner, e.g. `--cpu-prof`. */
   readonly runnerNodeArgs?: readonly string[];
+  /** NODE_OPTIONS for every runner: the deployed function's (serverless.yml). */
+  readonly nodeOptions: string;
   readonly seed?: number;
 }
+
+const median = (values: readonly number[]) =>
+  Float64Array.from(values).sort()[Math.floor(values.length / 2)] ?? 0;
+
+/** The region a fan-out sub-event names (`{"regions":["ap-shanghai"],…}`). */
+function regionOf(event: unknown): string {
+  if (typeof event === 'object' && event !== null && 'regions' in event) {
+    const regions: unknown = event.regions;
+    if (Array.isArray(regions) && typeof regions[0] === 'string') return regions[0];
+  }
+  return '?';
+}
+
+/**
+ * A fan-out run's figures as one: from the fan-out run's start to the end of its last sub-run,
+ * every sub-run's rotated instances, the largest sub-run RSS and heap, the CPU of all of them.
+ */
+function mergeFanout(top: RunResult, subs: readonly SubRunResult[], scale: number): RunResult {
+  const results = subs.map((s) => s.result);
+  const emulatedEnd = Math.max(top.emulatedEnd, ...results.map((r) => r.emulatedEnd));
+  const reasons: Record<string, number> = { ...top.reasons };
+  for (const r of results) {
+    for (const [k, n] of Object.entries(r.reasons)) reasons[k] = (reasons[k] ?? 0) + n;
+  }
+  const sum = (f: (r: RunResult) => number) => results.reduce((acc, r) => acc + f(r), 0);
+  const max = (f: (r: RunResult) => number) => Math.max(0, ...results.map(f));
+  const statuses = new Set(results.map((r) => r.status));
+  return {
+    ...top,
+    status:
+      statuses.size === 1 && statuses.has('succeeded') && top.status === 'succeeded'
+        ? 'succeeded'
+        : [...new Set([top.status, ...statuses])].join('/'),
+    counts: {
+      discovered: top.counts.discovered + sum((r) => r.counts.discovered),
+      rotated: top.counts.rotated + sum((r) => r.counts.rotated),
+      failed: top.counts.failed + sum((r) => r.counts.failed),
+      skipped: top.counts.skipped + sum((r) => r.counts.skipped),
+    },
+    reasons,
+    regionErrors: top.regionErrors + sum((r) => r.regionErrors),
+    rotated: [...top.rotated, ...results.flatMap((r) => r.rotated)],
+    emulatedEnd,
+    // The shared clock makes emulated / scale the real time between the two instants.
+    realMs: (emulatedEnd - top.emulatedStart) / scale,
+    maxRssKb: max((r) => r.maxRssKb),
+    baselineRssKb: max((r) => r.baselineRssKb),
+    peakHeapBytes: max((r) => r.peakHeapBytes),
+    cpuMs: top.cpuMs + sum((r) => r.cpuMs),
+    loopDelayP99Ms: max((r) => r.loopDelayP99Ms),
+    callP50RealMs: median(results.map((r) => r.callP50RealMs)),
+    logLines: top.logLines + sum((r) => r.logLines),
+    heapLimitMb: max((r) => r.heapLimitMb),
+  };
+}
+
+interface SubRunResult {
+  readonly region: string;
+  readonly result: RunResult;
+}
+
+/** The SCF function the fan-out run invokes (its own name, as in production). */
+export const FUNCTION_NAME = 'cvm-password-rotator';
 
 export async function runScenario(scenario: Scenario, settings: RunSettings): Promise<RunFigures> {
   const { runnerFile, seed = 1 } = settings;
   const scale = scenario.timeScale;
   const latency = latencyFor(scale);
   const regions = REGIONS.slice(0, scenario.regions);
-  const emulator = await startEmulator({
+  const fanout = scenario.mode === 'fanout';
+  const runners = new Runners(runnerFile, settings.runnerNodeArgs ?? [], settings.nodeOptions);
+  const subs: SubRunResult[] = [];
+  const subFailures: string[] = [];
+  let env: Record<string, string> = {};
+  // Assigned below, before anything can invoke the function.
+  let emulator: Emulator | undefined;
+
+  /**
+   * The SCF function the fan-out run invokes: each sub-event runs in its OWN fresh runner process,
+   * on the same emulated clock and with the same NODE_OPTIONS, so the sub-runs run in parallel
+   * like separate SCF instances.
+   */
+  const subRun = async (event: unknown, ctx: ScfInvocationContext) => {
+    const region = regionOf(event);
+    if (!emulator) throw new Error('the emulator is not running');
+    try {
+      const result = await runners.run({
+        type: 'run',
+        env,
+        event,
+        context: {
+          request_id: ctx.request_id,
+          function_name: ctx.function_name,
+          namespace: ctx.namespace,
+          function_version: ctx.function_version,
+          tencentcloud_region: ctx.tencentcloud_region,
+          // The emulator's timer is in real ms (SCF_LIMIT_MS / scale); the function's is emulated.
+          time_limit_in_ms: SCF_LIMIT_MS,
+          memory_limit_in_mb: ctx.memory_limit_in_mb,
+        },
+        anchor: anchorOf(emulator, scale),
+        sequential: false,
+      });
+      subs.push({ region, result });
+      return { status: result.status };
+    } catch (error) {
+      subFailures.push(`${region}: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
+    }
+  };
+
+  emulator = await startEmulator({
     fleet: fleetFor(scenario),
     rateLimits: true,
     latencyMs: latency,
@@ -186,51 +360,103 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
     resetTiming: { running: RESET_TIMING.running, stopped: RESET_TIMING.stopped },
     seed,
     callLogLimit: 10_000_000,
+    ...(fanout
+      ? {
+          functions: {
+            [FUNCTION_NAME]: {
+              handler: subRun,
+              // Real ms: the emulator marks an invocation `timeout` after SCF's 900 emulated s.
+              timeLimitMs: Math.ceil(SCF_LIMIT_MS / scale),
+              memoryMb: 256,
+            },
+          },
+        }
+      : {}),
   });
-  let child: ChildProcess | undefined;
   try {
     const target = eligible(emulator.state, 'rotation', 'enabled');
-    child = startRunner(runnerFile, settings.runnerNodeArgs ?? []);
-    const ready = await nextMessage(child);
-    if (ready.type !== 'ready') throw new Error('the runner did not start');
+    env = {
+      TENCENTCLOUD_SECRETID: DEFAULT_CREDENTIAL.secretId,
+      TENCENTCLOUD_SECRETKEY: DEFAULT_CREDENTIAL.secretKey,
+      TENCENTCLOUD_REGION: regions[0] ?? 'ap-guangzhou',
+      ROTATION_REGIONS: regions.join(','),
+      ROTATION_TAGS: 'rotation=enabled',
+      ROTATION_FORCE_STOP: 'true',
+      ROTATION_PASSWORD_SCOPE: scenario.scope,
+      ROTATION_SECRET_PREFIX: SECRET_PREFIX,
+      ROTATION_MAX_INSTANCES: '0',
+      ROTATION_VERIFY_TIMEOUT_SECONDS: '3600',
+      ROTATION_CVM_ENDPOINT: emulator.url,
+      ROTATION_SSM_ENDPOINT: emulator.url,
+      ...(scenario.layout === 'packed' ? { ROTATION_SECRET_LAYOUT: 'packed' } : {}),
+      // The same environment for the fan-out run and its sub-runs, as for one deployed function:
+      // a sub-run names one region, so it rotates instead of fanning out again.
+      ...(fanout ? { ROTATION_FANOUT: 'true', ROTATION_SCF_ENDPOINT: emulator.url } : {}),
+      // Above ~12x the default 120 s lock TTL is under 10 real seconds (under half a second at
+      // the naive runs' 250x), which a GC pause or a busy machine can outlast and so lose the
+      // lock for reasons of emulation alone; the longest TTL keeps it held there.
+      ...(scale > 12 ? { ROTATION_LOCK_TTL_SECONDS: '3600' } : {}),
+    };
     const request: RunRequest = {
       type: 'run',
-      env: {
-        TENCENTCLOUD_SECRETID: DEFAULT_CREDENTIAL.secretId,
-        TENCENTCLOUD_SECRETKEY: DEFAULT_CREDENTIAL.secretKey,
-        TENCENTCLOUD_REGION: regions[0] ?? 'ap-guangzhou',
-        ROTATION_REGIONS: regions.join(','),
-        ROTATION_TAGS: 'rotation=enabled',
-        ROTATION_FORCE_STOP: 'true',
-        ROTATION_PASSWORD_SCOPE: scenario.scope,
-        ROTATION_SECRET_PREFIX: SECRET_PREFIX,
-        ROTATION_MAX_INSTANCES: '0',
-        ROTATION_VERIFY_TIMEOUT_SECONDS: '3600',
-        ROTATION_CVM_ENDPOINT: emulator.url,
-        ROTATION_SSM_ENDPOINT: emulator.url,
-        // Above ~12x the default 120 s lock TTL is under 10 real seconds (under half a second at
-        // the naive runs' 250x), which a GC pause or a busy machine can outlast and so lose the
-        // lock for reasons of emulation alone; the longest TTL keeps it held there.
-        ...(scale > 12 ? { ROTATION_LOCK_TTL_SECONDS: '3600' } : {}),
-      },
+      env,
       event: {
         Type: 'Timer',
         TriggerName: 'bench',
         Time: new Date(emulator.state.now()).toISOString().replace(/\.\d{3}/, ''),
         Message: '',
       },
-      timeLimitMs: scenario.mode === 'naive' ? NAIVE_LIMIT_MS : SCF_LIMIT_MS,
+      context: {
+        request_id: 'bench',
+        function_name: FUNCTION_NAME,
+        namespace: 'default',
+        function_version: '$DEFAULT',
+        tencentcloud_region: regions[0] ?? 'ap-guangzhou',
+        time_limit_in_ms: scenario.mode === 'naive' ? NAIVE_LIMIT_MS : SCF_LIMIT_MS,
+        memory_limit_in_mb: 256,
+      },
       anchor: anchorOf(emulator, scale),
       sequential: scenario.mode === 'naive',
     };
     const cpu0 = process.cpuUsage();
     const machine0 = machineTimes();
-    child.send(request);
-    const answer = await nextMessage(child);
+    const top = await runners.run(request);
+    const problems: string[] = [];
+    let answer = top;
+    let subRuns: SubRun[] = [];
+    if (fanout) {
+      // Every sub-run (each in its own process) has finished: the fan-out run is over.
+      await emulator.state.scf.settle();
+      const invocations = emulator.state.scf.invocations();
+      if (top.fanout !== regions.length) {
+        problems.push(
+          `the fan-out run invoked ${top.fanout} sub-runs for ${regions.length} regions`,
+        );
+      }
+      const bad = invocations.filter(
+        (i) => i.status !== 'succeeded' || i.resultStatus !== 'succeeded',
+      );
+      if (invocations.length !== top.fanout || bad.length > 0) {
+        problems.push(
+          `${invocations.length} SCF invocations, ${bad.length} not succeeded (${bad.map((i) => `${i.status}/${i.resultStatus ?? i.error ?? '?'}`).join(', ')})`,
+        );
+      }
+      problems.push(...subFailures.map((f) => `sub-run ${f}`));
+      answer = mergeFanout(top, subs, scale);
+      subRuns = subs
+        .map(({ region, result }) => ({
+          region,
+          startSeconds: (result.emulatedStart - top.emulatedStart) / 1000,
+          endSeconds: (result.emulatedEnd - top.emulatedStart) / 1000,
+          peakRssMb: result.maxRssKb / 1024,
+          peakHeapMb: result.peakHeapBytes / 1024 / 1024,
+          rotated: result.counts.rotated,
+          status: result.status,
+        }))
+        .sort((a, b) => a.region.localeCompare(b.region));
+    }
     const cpu = process.cpuUsage(cpu0);
     const machine1 = machineTimes();
-    if (answer.type === 'error') throw new Error(`the rotation threw: ${answer.message}`);
-    if (answer.type !== 'result') throw new Error('the runner answered out of turn');
 
     const calls = emulator.state.calls();
     if (settings.callsDir) {
@@ -245,7 +471,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
     }
     const emulatedSeconds = (answer.emulatedEnd - answer.emulatedStart) / 1000;
     const bound = lowerBound(calls, target.running > 0, RESET_TIMING);
-    const verification = verify(emulator.state, answer.rotated, SECRET_PREFIX);
+    const verification = verify(emulator.state, answer.rotated, SECRET_PREFIX, scenario.layout);
     return {
       scenario,
       label: label(scenario),
@@ -262,9 +488,12 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
       throttled: throttled(calls),
       phases: phases(calls, answer.emulatedStart),
       verification,
+      problems,
       correct:
+        problems.length === 0 &&
         verification.wrongPassword === 0 &&
         verification.wrongVersion === 0 &&
+        verification.pendingLeft === 0 &&
         answer.counts.rotated === target.count,
       fits900: emulatedSeconds * 1000 <= SCF_LIMIT_MS,
       rotatorCpuPct: (answer.cpuMs / answer.realMs) * 100,
@@ -274,9 +503,11 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
       peakHeapMb: answer.peakHeapBytes / 1024 / 1024,
       callP50EmulatedMs: answer.callP50RealMs * scale,
       latency,
+      subRuns,
+      fanoutRunnerRssMb: fanout ? top.maxRssKb / 1024 : undefined,
     };
   } finally {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill();
+    runners.killAll();
     await emulator.close();
   }
 }

@@ -4,14 +4,22 @@
  */
 
 export type PasswordScope = 'group' | 'instance';
-export type RunMode = 'concurrent' | 'naive';
+/**
+ * `concurrent`: one invocation, the production protocol. `naive`: one invocation, one batch at a
+ * time per region. `fanout`: ROTATION_FANOUT=true, one invocation that invokes one sub-run per
+ * region through the emulator's SCF, each sub-run in its own runner process.
+ */
+export type RunMode = 'concurrent' | 'naive' | 'fanout';
+/** ROTATION_SECRET_LAYOUT: one secret per instance (default), or up to 50 instances per secret. */
+export type SecretLayout = 'instance' | 'packed';
 
-/** One benchmark run: a fleet, a scope and a mode, at a time scale. */
+/** One benchmark run: a fleet, a scope, a mode and a secret layout, at a time scale. */
 export interface Scenario {
   readonly instances: number;
   readonly regions: number;
   readonly scope: PasswordScope;
   readonly mode: RunMode;
+  readonly layout: SecretLayout;
   /** Emulated ms per real ms, for both the emulator and the rotator. */
   readonly timeScale: number;
 }
@@ -27,12 +35,23 @@ export interface ClockAnchor {
   readonly scale: number;
 }
 
+/** The SCF context the runner hands `runFromEvent` (the fields src/handler.ts reads). */
+export interface RunContext {
+  readonly request_id: string;
+  readonly function_name: string;
+  readonly time_limit_in_ms: number;
+  readonly memory_limit_in_mb: number;
+  readonly namespace?: string;
+  readonly function_version?: string;
+  readonly tencentcloud_region?: string;
+}
+
 /** Parent → runner: invoke the handler once. */
 export interface RunRequest {
   readonly type: 'run';
   readonly env: Record<string, string>;
   readonly event: unknown;
-  readonly timeLimitMs: number;
+  readonly context: RunContext;
   readonly anchor: ClockAnchor;
   readonly sequential: boolean;
 }
@@ -41,6 +60,8 @@ export interface RunRequest {
 export interface RotatedEntry {
   readonly instanceId: string;
   readonly region: string;
+  /** The secret and version the report names: the instance's own, or its pack's (packed layout). */
+  readonly secretName: string;
   readonly versionId: string;
 }
 
@@ -58,6 +79,8 @@ export interface RunResult {
   readonly reasons: Record<string, number>;
   readonly regionErrors: number;
   readonly rotated: readonly RotatedEntry[];
+  /** Sub-runs a fan-out run invoked (its report's `fanout`); 0 for a rotating run. */
+  readonly fanout: number;
   /** Emulated ms on the shared clock, at the call and at the answer of runFromEvent. */
   readonly emulatedStart: number;
   readonly emulatedEnd: number;
@@ -74,6 +97,9 @@ export interface RunResult {
   /** Median real ms of one port call (pacing queue and retries included). */
   readonly callP50RealMs: number;
   readonly logLines: number;
+  /** What the runner saw: NODE_OPTIONS from its environment, and V8's heap size limit, MB. */
+  readonly nodeOptions: string;
+  readonly heapLimitMb: number;
 }
 
 export interface RunFailure {
