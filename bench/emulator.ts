@@ -23,6 +23,7 @@ import { ssm } from 'tencentcloud-sdk-nodejs-ssm';
 import { DEFAULT_CREDENTIAL, type Emulator, startEmulator } from '../src/emulator';
 import type { FleetSpec } from '../src/emulator/cvm/fleet';
 import { tc3Authorization } from '../test/helpers/signer';
+import { machineTimes } from './lib/machine';
 
 // The SDK sends everything through http_proxy when set (facts §5.3); keep the load on 127.0.0.1.
 for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY'])
@@ -52,19 +53,6 @@ interface LoadResult {
   serverCpuPct?: number;
   /** Whole machine (all processes and the kernel), percent of all cores. */
   readonly machineCpuPct: number;
-}
-
-/** Busy and total CPU time of the whole machine so far, in ms (from os.cpus()). */
-function machineTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const cpu of cpus()) {
-    const t = cpu.times;
-    const sum = t.user + t.nice + t.sys + t.idle + t.irq;
-    total += sum;
-    busy += sum - t.idle;
-  }
-  return { busy, total };
 }
 
 interface ChildReady {

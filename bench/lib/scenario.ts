@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import {
@@ -27,6 +27,7 @@ import {
   type Verification,
   verify,
 } from './analysis';
+import { machineTimes } from './machine';
 import type { ClockAnchor, RunnerMessage, RunRequest, RunResult, Scenario } from './types';
 
 /** The six regions of the largest fleet, in the order smaller fleets take them. */
@@ -117,19 +118,6 @@ export interface SubRun {
   readonly peakHeapMb: number;
   readonly rotated: number;
   readonly status: string;
-}
-
-/** Busy and total CPU time of the whole machine so far, ms (from os.cpus()). */
-function machineTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const cpu of cpus()) {
-    const t = cpu.times;
-    const sum = t.user + t.nice + t.sys + t.idle + t.irq;
-    total += sum;
-    busy += sum - t.idle;
-  }
-  return { busy, total };
 }
 
 /** The same clock as the emulator's: sampled where Date.now() does not tick in between. */

@@ -253,6 +253,17 @@ export function createEmulatorServer(deps: PipelineDeps): Server {
     let version = headerValue(req, 'x-tc-version');
     let region = headerValue(req, 'x-tc-region');
     let logged: Record<string, unknown> = {};
+    /** One call-log entry per request, whatever its outcome. */
+    const record = (outcome: { error?: string; responseDropped?: boolean }) =>
+      deps.record({
+        at: deps.clock.now(),
+        action,
+        version,
+        region,
+        requestId,
+        params: logged,
+        ...outcome,
+      });
     const answer = (text: string) => {
       res.writeHead(200, {
         'Content-Type': 'application/json',
@@ -314,15 +325,7 @@ export function createEmulatorServer(deps: PipelineDeps): Server {
       });
       // Processed, but the client may never hear back: the hardest case for a rotator.
       const dropAnswer = deps.random.next() < (faults.dropAfterRate?.[action] ?? 0);
-      deps.record({
-        at: deps.clock.now(),
-        action,
-        version,
-        region,
-        requestId,
-        params: logged,
-        ...(dropAnswer ? { responseDropped: true } : {}),
-      });
+      record(dropAnswer ? { responseDropped: true } : {});
       if (dropAnswer) {
         req.socket.destroy();
         return;
@@ -340,15 +343,7 @@ export function createEmulatorServer(deps: PipelineDeps): Server {
       answer(successBody(requestId, fields));
     } catch (error) {
       if (error instanceof DropConnection) {
-        deps.record({
-          at: deps.clock.now(),
-          action,
-          version,
-          region,
-          requestId,
-          params: logged,
-          error: 'DroppedConnection',
-        });
+        record({ error: 'DroppedConnection' });
         req.socket.destroy();
         return;
       }
@@ -362,15 +357,7 @@ export function createEmulatorServer(deps: PipelineDeps): Server {
           `emulator: unexpected error in ${action || 'request'}: ${String(error)}\n`,
         );
       }
-      deps.record({
-        at: deps.clock.now(),
-        action,
-        version,
-        region,
-        requestId,
-        params: logged,
-        error: apiError.code,
-      });
+      record({ error: apiError.code });
       answer(errorBody(requestId, apiError.code, apiError.message));
     }
   }
