@@ -3,7 +3,7 @@ import type { ActionContext, ActionDef } from '../types';
 import { type FilterInput, imagePredicate, instancePredicate, paginate } from './filters';
 import type { CvmImage } from './images';
 import type { CvmInstance, CvmStore } from './store';
-import { INSTANCE_ID_PATTERN } from './store';
+import { checkInstanceIds, MAX_IDS } from './store';
 
 const FILTERS_SPEC = {
   type: {
@@ -17,7 +17,6 @@ const FILTERS_SPEC = {
 } as const;
 
 /** "每次请求的实例的上限为100" / Limit "最大值为100" (facts §2.1). */
-export const MAX_IDS = 100;
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
 
@@ -156,20 +155,7 @@ export function describeInstances(store: CvmStore): ActionDef {
       // Only the region of the request is visible, as on the real API.
       const region = store.regionView(ctx.region);
       if (instanceIds) {
-        if (instanceIds.length > MAX_IDS) {
-          throw new ApiError(
-            'InvalidParameterValue.LimitExceeded',
-            `At most ${MAX_IDS} InstanceIds are allowed per request, got ${instanceIds.length}.`,
-          );
-        }
-        for (const id of instanceIds) {
-          if (!INSTANCE_ID_PATTERN.test(id)) {
-            throw new ApiError(
-              'InvalidInstanceId.Malformed',
-              `The instance ID \`${id}\` is malformed; expected ins-xxxxxxxx.`,
-            );
-          }
-        }
+        checkInstanceIds(instanceIds);
         // Well-formed unknown IDs are simply absent (facts §2.1: NotFound is not in the list).
         const found: CvmInstance[] = [];
         for (const id of new Set(instanceIds)) {

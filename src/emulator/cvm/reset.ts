@@ -1,9 +1,8 @@
 import { ApiError } from '../errors';
 import type { ActionContext, ActionDef } from '../types';
-import { MAX_IDS } from './describe';
 import type { InstanceStateName } from './model';
 import { type OsFamily, passwordProblem, ruleForBatch } from './passwordRules';
-import { type CvmInstance, type CvmStore, INSTANCE_ID_PATTERN } from './store';
+import { type CvmInstance, type CvmStore, checkInstanceIds } from './store';
 
 /** "不得超过64个字符" (facts §1.1). */
 export const MAX_USER_NAME = 64;
@@ -101,20 +100,7 @@ export function resetInstancesPassword(store: CvmStore): ActionDef {
           'The request is missing a required parameter `InstanceIds`.',
         );
       }
-      if (instanceIds.length > MAX_IDS) {
-        throw new ApiError(
-          'InvalidParameterValue.LimitExceeded',
-          `At most ${MAX_IDS} instances are allowed per request, got ${instanceIds.length}.`,
-        );
-      }
-      for (const id of instanceIds) {
-        if (!INSTANCE_ID_PATTERN.test(id)) {
-          throw new ApiError(
-            'InvalidInstanceId.Malformed',
-            `The instance ID \`${id}\` is malformed; expected ins-xxxxxxxx.`,
-          );
-        }
-      }
+      checkInstanceIds(instanceIds);
       if (rawUser !== undefined && [...rawUser].length > MAX_USER_NAME) {
         throw new ApiError(
           'InvalidParameterValue.TooLong',

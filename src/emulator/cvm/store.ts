@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
+import { ApiError } from '../errors';
 import type { Random } from '../random';
 import type { FaultOptions, ResetTiming } from '../types';
 import { type CvmImage, defaultUserOf, familyOf, ImageCatalog, stableSuffix } from './images';
@@ -14,6 +15,31 @@ import type {
 import type { OsFamily } from './passwordRules';
 
 export const INSTANCE_ID_PATTERN = /^ins-[a-z0-9]{8}$/;
+
+/** DescribeInstances and ResetInstancesPassword both take at most 100 InstanceIds (facts §1.1, §2.1). */
+export const MAX_IDS = 100;
+
+/**
+ * The checks both actions make on `InstanceIds`, in the same order and with the same codes:
+ * more than 100 → `InvalidParameterValue.LimitExceeded`; a malformed one →
+ * `InvalidInstanceId.Malformed` (facts §2.5: `^ins-[a-z0-9]{8}$`).
+ */
+export function checkInstanceIds(instanceIds: readonly string[]): void {
+  if (instanceIds.length > MAX_IDS) {
+    throw new ApiError(
+      'InvalidParameterValue.LimitExceeded',
+      `At most ${MAX_IDS} InstanceIds are allowed per request, got ${instanceIds.length}.`,
+    );
+  }
+  for (const id of instanceIds) {
+    if (!INSTANCE_ID_PATTERN.test(id)) {
+      throw new ApiError(
+        'InvalidInstanceId.Malformed',
+        `The instance ID \`${id}\` is malformed; expected ins-xxxxxxxx.`,
+      );
+    }
+  }
+}
 
 /** The record plus the plausible, never-changing fields DescribeInstances also answers. */
 export interface CvmInstance extends InstanceRecord {
