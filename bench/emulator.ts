@@ -22,12 +22,12 @@ import { cvm } from 'tencentcloud-sdk-nodejs-cvm';
 import { ssm } from 'tencentcloud-sdk-nodejs-ssm';
 import { DEFAULT_CREDENTIAL, type Emulator, startEmulator } from '../src/emulator';
 import type { FleetSpec } from '../src/emulator/cvm/fleet';
+import { clearProxy } from '../src/emulator/proxy';
 import { tc3Authorization } from '../test/helpers/signer';
 import { machineTimes } from './lib/machine';
 
 // The SDK sends everything through http_proxy when set (facts §5.3); keep the load on 127.0.0.1.
-for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY'])
-  delete process.env[name];
+clearProxy();
 
 const REGION = 'ap-guangzhou';
 const SECRET_NAME = 'bench-secret';

@@ -16,6 +16,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { clearProxy } from '../src/emulator/proxy';
 import { buildBundle, type ColdStart, measureColdStart } from './lib/coldstart';
 import { type DeployedNode, deployedNode } from './lib/deploy';
 import {
@@ -31,9 +32,7 @@ import { buildRunner, label, type RunFigures, runScenario } from './lib/scenario
 import type { PasswordScope, RunMode, Scenario, SecretLayout } from './lib/types';
 
 // The SDK sends everything through http_proxy when set (facts §5.3); keep it on 127.0.0.1.
-for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'all_proxy']) {
-  delete process.env[name];
-}
+clearProxy();
 
 const ROOT = resolve(__dirname, '..');
 

@@ -33,6 +33,7 @@ import { ENV_DEFAULTS, ENV_VARIABLES, loadEnvConfig } from '../src/config/env';
 import { parseEvent } from '../src/config/event';
 import { regionProblem } from '../src/config/rules';
 import { type Emulator, type InstanceSeed, startEmulator } from '../src/emulator';
+import { PROXY_VARIABLES } from '../src/emulator/proxy';
 import { isInputError } from '../src/errors';
 
 export type Level = 'ERROR' | 'WARN' | 'INFO';
@@ -936,14 +937,6 @@ const SMOKE_FLEET: InstanceSeed[] = [
   Tags: { rotation: 'enabled' },
 }));
 
-const PROXY_VARIABLES = [
-  'http_proxy',
-  'HTTP_PROXY',
-  'https_proxy',
-  'HTTPS_PROXY',
-  'all_proxy',
-  'ALL_PROXY',
-];
 const MUTATING =
   /^(ResetInstancesPassword|CreateSecret|PutSecretValue|UpdateSecret|DeleteSecretVersion|DeleteSecret)$/;
 
@@ -987,7 +980,7 @@ async function runHandler(ctx: Context, handler: Handler, settings: RunSettings)
       if (
         name.startsWith('ROTATION_') ||
         name.startsWith('TENCENTCLOUD_') ||
-        PROXY_VARIABLES.includes(name)
+        (PROXY_VARIABLES as readonly string[]).includes(name)
       ) {
         delete process.env[name];
       }

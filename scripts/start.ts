@@ -8,11 +8,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyOs } from '../src/discovery/os';
 import { DEFAULT_CREDENTIAL, startEmulator } from '../src/emulator';
+import { clearProxy } from '../src/emulator/proxy';
 import { runFromEvent } from '../src/handler';
 
 // The SDK would send emulator traffic through a proxy and ignores NO_PROXY (facts §5.3).
-for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY'])
-  delete process.env[name];
+clearProxy();
 
 const REGIONS = ['ap-guangzhou', 'ap-shanghai'];
 

@@ -1,18 +1,10 @@
 import { afterAll } from 'vitest';
+import { clearProxy } from '../src/emulator/proxy';
 import { allReceivedSecrets, capturedOutput } from './helpers/world';
 
 // The Tencent Node SDK sends every request through `http_proxy` when it is set and ignores
 // NO_PROXY (facts/tencent-cloud-api.md §5.3), which would carry emulator traffic off 127.0.0.1.
-for (const name of [
-  'http_proxy',
-  'HTTP_PROXY',
-  'https_proxy',
-  'HTTPS_PROXY',
-  'all_proxy',
-  'ALL_PROXY',
-]) {
-  delete process.env[name];
-}
+clearProxy();
 
 // Everything this test file writes to stdout/stderr or the console is kept, and after the file
 // it is scanned for every password and secret string any emulator of the file received: no

@@ -8,19 +8,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { withoutProxy } from '../../src/emulator/proxy';
 import { type ChildConfig, type ChildMessage, isChildMessage } from './protocol';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD_SCRIPT = fileURLToPath(new URL('./child.ts', import.meta.url));
-
-const PROXY_VARIABLES = [
-  'http_proxy',
-  'HTTP_PROXY',
-  'https_proxy',
-  'HTTPS_PROXY',
-  'all_proxy',
-  'ALL_PROXY',
-];
 
 const live = new Set<ChildProcess>();
 let cleanupInstalled = false;
@@ -62,8 +54,7 @@ export class ChildRun {
 
   constructor(handlers: ChildHandlers) {
     installCleanup();
-    const env: Record<string, string | undefined> = { ...process.env, NO_PROXY: '127.0.0.1' };
-    for (const name of PROXY_VARIABLES) delete env[name];
+    const env = withoutProxy({ ...process.env, NO_PROXY: '127.0.0.1' });
     this.child = spawn(process.execPath, ['--import', 'tsx', CHILD_SCRIPT], {
       cwd: ROOT,
       env,

@@ -9,12 +9,12 @@
  * Prints, per run, the report's counts and the `lock.lost` events; exits 1 if a lock was lost.
  */
 import { DEFAULT_CREDENTIAL, startEmulator } from '../../src/emulator';
+import { clearProxy } from '../../src/emulator/proxy';
 import { runFromEvent } from '../../src/handler';
 import { soakFleet, soakRegions } from './fleet';
 
 async function main(): Promise<number> {
-  for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY'])
-    delete process.env[name];
+  clearProxy();
   const [count = 500, ttl = 5, runs = 2] = process.argv.slice(2).map(Number);
   const regions = soakRegions(3);
   const emulator = await startEmulator({ fleet: soakFleet(count, regions), seed: 7 });

@@ -3,6 +3,7 @@
  * harness of test/soak/*.test.ts.
  */
 import { spawn } from 'node:child_process';
+import { withoutProxy } from '../../src/emulator/proxy';
 import { ROOT } from './child-run';
 
 export interface SoakOutcome {
@@ -13,8 +14,7 @@ export interface SoakOutcome {
 }
 
 export function runSoakScript(args: readonly string[], timeoutMs: number): Promise<SoakOutcome> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']) delete env[name];
+  const env = withoutProxy({ ...process.env });
   return new Promise((done, fail) => {
     const child = spawn(
       process.execPath,
